@@ -1,0 +1,119 @@
+"""Opening the store and reading it into typed frames; every write is one transaction."""
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+import sqlalchemy as sa
+
+from echeances import schema
+from echeances.records import Frames
+from echeances.store import tables
+
+DB_FILE = "echeances.sqlite"
+
+
+def store_url(workspace: Path) -> str:
+    """``ECHEANCES_DB`` when set (PostgreSQL for several users), else the workspace's SQLite file."""
+    return os.environ.get("ECHEANCES_DB") or f"sqlite:///{Path(workspace) / DB_FILE}"
+
+
+def _sqlite_setup(engine: sa.Engine) -> None:
+    # pysqlite's own transaction handling would defer the write lock until the
+    # first write; we issue BEGIN ourselves so a write transaction takes the
+    # lock at once (BEGIN IMMEDIATE) and re-checks happen under it.
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Store:
+    """A database holding one firm's receivables, reached through SQLAlchemy Core."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> "Store":
+        engine = sa.create_engine(url, future=True)
+        if engine.dialect.name == "sqlite":
+            _sqlite_setup(engine)
+        store = cls(engine)
+        with store.write() as conn:
+            tables.metadata.create_all(conn)
+        return store
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """One write transaction: committed whole on success, rolled back whole on any error."""
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn = conn.execution_options(isolation_level="SERIALIZABLE")
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A consistent read snapshot that takes no write lock."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = conn.execution_options(sqlite_begin="DEFERRED")
+            else:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    def frames(self, conn: sa.Connection | None = None) -> Frames:
+        """The whole store as typed frames (see ``schema``)."""
+        if conn is None:
+            with self.read() as snapshot:
+                return read_frames(snapshot)
+        return read_frames(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _read(conn: sa.Connection, table: sa.Table, renames: dict[str, str], columns: dict[str, str]) -> pd.DataFrame:
+    frame = pd.read_sql(sa.select(table).order_by(table.c.id), conn)
+    frame = frame.rename(columns={"id": renames["id"], **{k: v for k, v in renames.items() if k != "id"}})
+    for name, dtype in columns.items():
+        if name not in frame:
+            continue
+        if dtype == schema.DATE:
+            frame[name] = pd.to_datetime(frame[name]).astype(schema.DATE)
+        elif dtype in (schema.CENTS, schema.CODE):
+            frame[name] = frame[name].fillna(schema.NO_CODE).astype("int64")
+        else:
+            frame[name] = frame[name].astype(dtype)
+    return frame
+
+
+def read_frames(conn: sa.Connection) -> Frames:
+    """Read every table; invoice ``due_date`` stays as stored (explicit or NaT)."""
+    invoices = _read(conn, tables.invoices, {"id": "invoice"}, schema.INVOICES)
+    return Frames(
+        clients=_read(conn, tables.clients, {"id": "client"}, schema.CLIENTS),
+        sites=_read(conn, tables.sites, {"id": "site"}, schema.SITES),
+        invoices=invoices,
+        payments=_read(conn, tables.payments, {"id": "payment"}, schema.PAYMENTS),
+        allocations=_read(conn, tables.allocations, {"id": "allocation"}, schema.ALLOCATIONS),
+        write_offs=_read(conn, tables.write_offs, {"id": "write_off"}, schema.WRITE_OFFS),
+    )
