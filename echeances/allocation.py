@@ -1,0 +1,430 @@
+"""Payments resolved into allocations: what a person typed (a spec) → what is written. Pure, no I/O."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from echeances import aging, schema
+from echeances.dates import format_short_date
+from echeances.errors import EcheancesError
+from echeances.money import format_amount
+
+DEFAULT_WRITE_OFF_THRESHOLD = 500
+# Beyond every real date yet inside datetime64[ns]: "as of the end of time".
+END_OF_TIME = pd.Timestamp("2200-01-01")
+NEW_PAYMENT = "(nouveau)"
+
+
+# --- refusals ---------------------------------------------------------------
+class PaymentRefused(EcheancesError):
+    """A payment, credit application, write-off or cancellation was refused; nothing was written."""
+
+    #: the refusal can be overridden by an explicit flag (``allow_early`` / ``confirm``…)
+    confirmable = False
+
+
+class AmountNotPositive(PaymentRefused):
+    """The amount of a payment or an allocation is zero or negative."""
+
+
+class UnknownMethod(PaymentRefused):
+    """The payment method is not one of ``schema.PAYMENT_METHODS``."""
+
+
+class UnknownInvoice(PaymentRefused):
+    """An allocation names an invoice that does not exist."""
+
+
+class NotPayable(PaymentRefused):
+    """An allocation names a credit note: it is a source of credit, not something due."""
+
+
+class OtherClient(PaymentRefused):
+    """An allocation names an invoice (or a credit source) of another client."""
+
+
+class AboveOutstanding(PaymentRefused):
+    """An allocation or write-off is above what is still due on the invoice."""
+
+
+class AboveAmount(PaymentRefused):
+    """The allocations add up to more than the payment (or the credit left)."""
+
+
+class BeforeIssue(PaymentRefused):
+    """The payment is dated before the invoice was issued (allowed with ``allow_early``)."""
+
+    confirmable = True
+
+
+class Cancelled(PaymentRefused):
+    """The payment is cancelled: it can be neither allocated nor cancelled again."""
+
+
+class Duplicate(PaymentRefused):
+    """Same client, amount, date and reference as an existing payment (allowed with ``confirm_duplicate``)."""
+
+    confirmable = True
+
+
+class AlreadyExists(PaymentRefused):
+    """A payment with this id already exists (a cancelled one is entered again under a new id)."""
+
+
+class AboveThreshold(PaymentRefused):
+    """A write-off above the threshold (allowed with ``confirm``)."""
+
+    confirmable = True
+
+
+class ReasonRequired(PaymentRefused):
+    """A write-off or a cancellation without a reason."""
+
+
+class BadDate(PaymentRefused):
+    """A date that cannot be right (a cancellation before its payment, credit used before it existed)."""
+
+
+# --- specs and results --------------------------------------------------------
+def _pairs(allocations) -> tuple[tuple[str, int | None], ...]:
+    items = allocations.items() if isinstance(allocations, Mapping) else allocations or ()
+    return tuple((str(number), None if cents is None else int(cents)) for number, cents in items)
+
+
+@dataclass(frozen=True)
+class PaymentSpec:
+    """A payment as typed: explicit ``allocations`` ``{invoice number: cents or None}`` and/or ``auto``.
+
+    ``None`` as an amount means "as much as this invoice still needs". ``auto``
+    (default: when no explicit allocation is given) spreads what is left over
+    the client's open items, oldest due date first, restricted to ``site_id``
+    and/or ``invoices`` when given. What is not allocated stays client credit.
+    """
+
+    client_id: str
+    date: dt.date
+    amount: int
+    method: str = "virement"
+    reference: str | None = None
+    bank: str | None = None
+    label: str | None = None
+    allocations: tuple[tuple[str, int | None], ...] = ()
+    auto: bool | None = None
+    site_id: str | None = None
+    invoices: tuple[str, ...] = ()
+    allow_early: bool = False
+    confirm_duplicate: bool = False
+    payment_id: str | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "allocations", _pairs(self.allocations))
+        object.__setattr__(self, "invoices", tuple(self.invoices or ()))
+        object.__setattr__(self, "amount", int(self.amount))
+
+
+@dataclass(frozen=True)
+class CreditSpec:
+    """Client credit put to use: ``source`` is a payment id with money left, or a credit-note number."""
+
+    client_id: str
+    source: str
+    date: dt.date
+    allocations: tuple[tuple[str, int | None], ...] = ()
+    auto: bool | None = None
+    site_id: str | None = None
+    invoices: tuple[str, ...] = ()
+    allow_early: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "allocations", _pairs(self.allocations))
+        object.__setattr__(self, "invoices", tuple(self.invoices or ()))
+
+
+@dataclass(frozen=True)
+class WriteOffSpec:
+    """Close what is left on ``invoice`` without money (``amount`` None: all of it)."""
+
+    invoice: str
+    date: dt.date
+    reason: str
+    amount: int | None = None
+    confirm: bool = False
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """``amount`` cents of a payment or credit note applied to ``invoice`` on ``date``."""
+
+    invoice: str
+    amount: int
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class CreditSource:
+    """Where credit comes from: ``kind`` is ``payment`` or ``credit_note``; ``remaining`` cents are unused."""
+
+    kind: str
+    id: str
+    client_id: str
+    date: dt.date
+    remaining: int
+    cancelled_date: dt.date | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{'Règlement' if self.kind == 'payment' else 'Avoir'} {self.id}"
+
+
+# --- what can still be allocated -------------------------------------------------
+def settled_peak(invoices: pd.DataFrame, payments: pd.DataFrame, allocations: pd.DataFrame,
+                 write_offs: pd.DataFrame, since) -> np.ndarray:
+    """Per row of ``invoices``: the most it is settled on any day from ``since`` on.
+
+    Allocations count from their date until their payment's cancellation,
+    write-offs from their date. A new allocation dated ``since`` stays active
+    for ever, so it fits only if it fits at that peak: checking the latest
+    state alone would let a back-dated payment double-count money still
+    allocated by a payment cancelled later.
+    """
+    day = pd.Timestamp(since).normalize().to_datetime64()
+    cancel = payments.set_index("payment")["cancelled_date"].reindex(allocations["payment"].to_numpy()).to_numpy()
+    starts, amounts = allocations["date"].to_numpy(), allocations["amount"].to_numpy()
+    ends = ~np.isnat(cancel) & (cancel > starts)
+    never = ~np.isnat(cancel) & (cancel <= starts)
+    events = pd.DataFrame({
+        "invoice": np.concatenate([allocations["invoice"].to_numpy()[~never], allocations["invoice"].to_numpy()[ends],
+                                   write_offs["invoice"].to_numpy()]),
+        "date": np.concatenate([starts[~never], cancel[ends], write_offs["date"].to_numpy()]),
+        "delta": np.concatenate([amounts[~never], -amounts[ends], write_offs["amount"].to_numpy()]),
+    })
+    codes = invoices["invoice"].to_numpy()
+    if events.empty:
+        return np.zeros(len(codes), dtype=np.int64)
+    steps = events.groupby(["invoice", "date"], sort=True)["delta"].sum()
+    level = steps.groupby(level="invoice").cumsum()
+    dates = level.index.get_level_values("date").to_numpy()
+    at_since = level[dates <= day].groupby(level="invoice").last()
+    after = level[dates > day].groupby(level="invoice").max()
+    peak = pd.concat([at_since, after], axis=1).max(axis=1).clip(lower=0)
+    return peak.reindex(codes, fill_value=0).to_numpy(dtype=np.int64)
+
+
+def allocatable_items(invoices: pd.DataFrame, payments: pd.DataFrame, allocations: pd.DataFrame,
+                      write_offs: pd.DataFrame, since) -> pd.DataFrame:
+    """Open items (``schema.OPEN_ITEMS``) whose ``outstanding`` is what may still be allocated on ``since``.
+
+    Every invoice counts whatever its issue date (an early payment is a
+    separate rule); only ``invoice``, ``part``, ``site``, ``issue_date``,
+    ``due_date``, ``amount`` and ``outstanding`` are meaningful.
+    """
+    peak = settled_peak(invoices, payments, allocations, write_offs, since)
+    held = pd.DataFrame({"allocation": np.arange(len(invoices)), "payment": schema.NO_CODE,
+                         "credit_note": schema.NO_CODE, "invoice": invoices["invoice"].to_numpy(),
+                         "amount": peak, "date": pd.Timestamp(since)}).astype(schema.ALLOCATIONS)
+    return aging.open_items(invoices, held[held["amount"] > 0], schema.empty(schema.WRITE_OFFS), END_OF_TIME)
+
+
+# --- resolving ---------------------------------------------------------------------
+def _day(value) -> dt.date:
+    return pd.Timestamp(value).date()
+
+
+def _text(value) -> str:
+    return "" if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
+
+
+class _Resolver:
+    """Takes cents from ``amount`` for the invoices of one client; raises the first refusal."""
+
+    def __init__(self, label: str, client_id: str, date: dt.date, amount: int, allow_early: bool,
+                 items: pd.DataFrame, invoices: pd.DataFrame):
+        self.label, self.client_id, self.date = label, client_id, _day(date)
+        self.amount, self.allow_early = amount, allow_early
+        self.items, self.invoices = items, invoices.set_index("number", drop=False)
+        self.available = items.groupby("invoice")["outstanding"].sum().to_dict()
+        self.taken: dict[str, int] = {}
+
+    def refuse(self, error: type[PaymentRefused], reason: str) -> PaymentRefused:
+        return error(f"{self.label} : {reason}")
+
+    def invoice(self, number: str) -> pd.Series:
+        if number not in self.invoices.index:
+            raise self.refuse(UnknownInvoice, f"facture inconnue {number}")
+        row = self.invoices.loc[number]
+        if row["client_id"] != self.client_id:
+            raise self.refuse(OtherClient, f"la facture {number} est du client {row['client_id']}, "
+                                           f"pas de {self.client_id}")
+        if row["kind"] == "credit_note":
+            raise self.refuse(NotPayable, f"{number} est un avoir, rien ne peut lui être imputé")
+        issued = _day(row["issue_date"])
+        if self.date < issued and not self.allow_early:
+            raise self.refuse(BeforeIssue, f"la date {format_short_date(self.date)} précède l'émission de "
+                                           f"{number} ({format_short_date(issued)}) ; confirmer pour l'accepter")
+        return row
+
+    def left_on(self, row: pd.Series) -> int:
+        return int(self.available.get(int(row["invoice"]), 0)) - self.taken.get(row["number"], 0)
+
+    def take(self, row: pd.Series, cents: int) -> None:
+        if cents > 0:
+            self.taken[row["number"]] = self.taken.get(row["number"], 0) + cents
+
+    @property
+    def total(self) -> int:
+        return sum(self.taken.values())
+
+    def explicit(self, pairs, limit: str) -> None:
+        rows = [(self.invoice(number), cents) for number, cents in pairs]
+        for row, cents in rows:
+            if cents is None:
+                continue
+            if cents <= 0:
+                raise self.refuse(AmountNotPositive, f"l'imputation {format_amount(cents)} sur {row['number']} "
+                                                     "doit être positive")
+            left = self.left_on(row)
+            if cents > left:
+                raise self.refuse(AboveOutstanding, f"{format_amount(cents)} dépasse le reste dû "
+                                                    f"{format_amount(left)} de {row['number']}")
+            self.take(row, cents)
+        if self.total > self.amount:
+            raise self.refuse(AboveAmount, f"les imputations {format_amount(self.total)} dépassent {limit} "
+                                           f"{format_amount(self.amount)}")
+        for row, cents in rows:
+            if cents is None:
+                self.take(row, min(self.amount - self.total, self.left_on(row)))
+
+    def auto(self, site_id: str | None, restrict: tuple[str, ...]) -> None:
+        mine = self.invoices[self.invoices["client_id"] == self.client_id]
+        if restrict:
+            mine = mine.loc[[self.invoice(number)["number"] for number in restrict]]
+        if site_id is not None:
+            mine = mine[mine["site_id"] == site_id]
+        if not self.allow_early:
+            mine = mine[mine["issue_date"].dt.date <= self.date]
+        items = self.items[self.items["invoice"].isin(mine["invoice"]) & (self.items["outstanding"] > 0)]
+        # Net part before the retention of the same invoice, whatever their dates.
+        net_due = items[items["part"] == "net"].set_index("invoice")["due_date"]
+        after_net = items["invoice"].map(net_due).fillna(items["due_date"])
+        key = items["due_date"].where(items["part"] == "net", np.maximum(items["due_date"], after_net))
+        order = items.assign(_key=key, _part=items["part"].cat.codes).sort_values(["_key", "invoice", "_part"])
+        numbers = mine.set_index("invoice")["number"]
+        for code in order["invoice"].drop_duplicates():
+            if self.total >= self.amount:
+                break
+            row = self.invoices.loc[numbers[code]]
+            self.take(row, min(self.amount - self.total, self.left_on(row)))
+
+    def result(self) -> tuple[tuple[Allocation, ...], int]:
+        allocations = tuple(
+            Allocation(number, cents, max(self.date, _day(self.invoices.loc[number, "issue_date"])))
+            for number, cents in self.taken.items() if cents > 0
+        )
+        return allocations, self.amount - self.total
+
+
+def _check_method(label: str, method: str) -> None:
+    if method not in schema.PAYMENT_METHODS:
+        raise UnknownMethod(f"{label} : mode de règlement « {method} » inconnu "
+                            f"(attendu : {', '.join(schema.PAYMENT_METHODS)})")
+
+
+def _check_duplicate(label: str, spec: PaymentSpec, payments: pd.DataFrame) -> None:
+    if spec.payment_id is not None and (payments["payment_id"] == spec.payment_id).any():
+        raise AlreadyExists(f"{label} : ce numéro de règlement existe déjà")
+    if spec.confirm_duplicate or payments.empty:
+        return
+    alive = payments[payments["cancelled_date"].isna()]
+    same = alive[(alive["amount"] == spec.amount) & (alive["date"] == pd.Timestamp(spec.date))
+                 & (alive["reference"].map(_text) == _text(spec.reference))]
+    if len(same):
+        raise Duplicate(f"{label} : même client, montant, date et référence que {same['payment_id'].iloc[0]} "
+                        "(saisi deux fois ?) ; confirmer pour l'enregistrer")
+
+
+def allocate_payment(spec: PaymentSpec, items: pd.DataFrame, invoices: pd.DataFrame,
+                     payments: pd.DataFrame) -> tuple[tuple[Allocation, ...], int]:
+    """Resolve ``spec`` into allocations and the cents left as client credit, or raise a ``PaymentRefused``.
+
+    ``items``: what may still be allocated (``allocatable_items``) for the
+    client's invoices; ``invoices``: the client's invoices and any other the
+    spec names (``schema.INVOICES`` plus ``client_id`` and ``site_id``);
+    ``payments``: the client's payments (for the duplicate guard).
+    """
+    label = f"Règlement {spec.payment_id or NEW_PAYMENT}"
+    if spec.amount <= 0:
+        raise AmountNotPositive(f"{label} : le montant {format_amount(spec.amount)} doit être positif")
+    _check_method(label, spec.method)
+    _check_duplicate(label, spec, payments)
+    resolver = _Resolver(label, spec.client_id, spec.date, spec.amount, spec.allow_early, items, invoices)
+    resolver.explicit(spec.allocations, "le montant")
+    if spec.auto or (spec.auto is None and not spec.allocations):
+        resolver.auto(spec.site_id, spec.invoices)
+    return resolver.result()
+
+
+def allocate_credit(spec: CreditSpec, source: CreditSource, items: pd.DataFrame,
+                    invoices: pd.DataFrame) -> tuple[tuple[Allocation, ...], int]:
+    """Resolve a use of client credit into allocations and the credit still left after them."""
+    label = source.label
+    if source.client_id != spec.client_id:
+        raise OtherClient(f"{label} : il est du client {source.client_id}, pas de {spec.client_id}")
+    if source.cancelled_date is not None:
+        raise Cancelled(f"{label} : annulé le {format_short_date(source.cancelled_date)}, "
+                        "il ne peut plus être imputé")
+    if _day(spec.date) < _day(source.date):
+        raise BadDate(f"{label} : la date {format_short_date(_day(spec.date))} précède "
+                      f"{'le règlement' if source.kind == 'payment' else 'l’avoir'} "
+                      f"({format_short_date(_day(source.date))})")
+    if source.remaining <= 0:
+        raise AboveAmount(f"{label} : plus rien à imputer, crédit disponible {format_amount(0)}")
+    resolver = _Resolver(label, spec.client_id, spec.date, source.remaining, spec.allow_early, items, invoices)
+    resolver.explicit(spec.allocations, "le crédit disponible")
+    if spec.auto or (spec.auto is None and not spec.allocations):
+        resolver.auto(spec.site_id, spec.invoices)
+    return resolver.result()
+
+
+# --- write-offs and cancellations ------------------------------------------------------
+def check_write_off(spec: WriteOffSpec, invoice: pd.Series, outstanding: int,
+                    threshold: int = DEFAULT_WRITE_OFF_THRESHOLD) -> int:
+    """The cents ``spec`` writes off ``invoice`` (a ``schema.INVOICES`` row), or raise a ``PaymentRefused``.
+
+    ``outstanding`` is what may still be settled (see ``allocatable_items``).
+    """
+    label = f"Solde sans règlement de {spec.invoice}"
+    if not _text(spec.reason):
+        raise ReasonRequired(f"{label} : le motif est obligatoire")
+    if invoice["kind"] == "credit_note":
+        raise NotPayable(f"{label} : {spec.invoice} est un avoir, il n'y a rien à solder")
+    issued = _day(invoice["issue_date"])
+    if _day(spec.date) < issued:
+        raise BadDate(f"{label} : la date {format_short_date(_day(spec.date))} précède l'émission "
+                      f"de la facture ({format_short_date(issued)})")
+    amount = outstanding if spec.amount is None else int(spec.amount)
+    if outstanding <= 0:
+        raise AboveOutstanding(f"{label} : rien à solder, reste dû {format_amount(outstanding)}")
+    if amount <= 0:
+        raise AmountNotPositive(f"{label} : le montant {format_amount(amount)} doit être positif")
+    if amount > outstanding:
+        raise AboveOutstanding(f"{label} : {format_amount(amount)} dépasse le reste dû {format_amount(outstanding)}")
+    if amount > threshold and not spec.confirm:
+        raise AboveThreshold(f"{label} : {format_amount(amount)} dépasse le seuil de {format_amount(threshold)} ; "
+                             "confirmer pour solder sans règlement")
+    return amount
+
+
+def check_cancel(payment_id: str, payment_date, cancelled_date, date, reason: str | None) -> None:
+    """Raise a ``PaymentRefused`` unless payment ``payment_id`` may be cancelled on ``date`` for ``reason``."""
+    label = f"Règlement {payment_id}"
+    if cancelled_date is not None and not pd.isna(cancelled_date):
+        raise Cancelled(f"{label} : déjà annulé le {format_short_date(_day(cancelled_date))}")
+    if not _text(reason):
+        raise ReasonRequired(f"{label} : le motif d'annulation est obligatoire")
+    if _day(date) < _day(payment_date):
+        raise BadDate(f"{label} : l'annulation du {format_short_date(_day(date))} précède le règlement "
+                      f"({format_short_date(_day(payment_date))})")
