@@ -29,7 +29,7 @@ def _as_of(as_of: dt.date | str | pd.Timestamp) -> np.datetime64:
 def _sum_by(codes: np.ndarray, amounts: np.ndarray, size: int) -> np.ndarray:
     """Exact integer sums of ``amounts`` per code (0..size-1)."""
     out = np.zeros(size, dtype=np.int64)
-    np.add.at(out, codes, amounts)
+    np.add.at(out, codes.astype(np.int64, copy=False), amounts.astype(np.int64, copy=False))
     return out
 
 

@@ -1,0 +1,50 @@
+"""Shared fixtures: tiny import folders written inline, and workspaces in tmp_path."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from echeances import Workspace
+
+
+def write_files(folder: Path, **files: str) -> Path:
+    """``write_files(dir, clients="...")`` writes ``clients.csv`` etc. (dedented text)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / f"{name}.csv").write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return folder
+
+
+BASE = dict(
+    clients="""\
+        client_id;name;kind;payment_terms
+        C1;Dupont SARL;professionnel;30 jours fin de mois
+        C2;M. Martin;particulier;comptant
+        """,
+    sites="""\
+        site_id;client_id;name;manager
+        S1;C1;Villa Les Pins;Paul Girard
+        S2;C2;Salle de bains;Inès Morel
+        """,
+    invoices="""\
+        number;client_id;site_id;kind;issue_date;total;retention
+        F1;C1;S1;invoice;15/04/2026;1 200,00;60,00
+        F2;C2;S2;invoice;2026-05-01;500;
+        F3;C1;;deposit;2026-05-02;300;
+        """,
+)
+
+
+@pytest.fixture
+def base_folder(tmp_path) -> Path:
+    return write_files(tmp_path / "src", **BASE)
+
+
+@pytest.fixture
+def workspace(tmp_path, base_folder) -> Workspace:
+    ws = Workspace.open(tmp_path / "ws")
+    ws.import_folder(base_folder)
+    yield ws
+    ws.close()
