@@ -14,11 +14,21 @@ from echeances.imports import import_folder
 from echeances.records import Frames
 from echeances.settings import load_settings
 from echeances.store import Store
+from echeances.store import payments as payment_store
 from echeances.store.database import store_url
 from echeances.terms import due_dates, resolve_terms
 
 DEFAULT_WORKSPACE = Path("data")
 GROUPS = ("client", "site", "manager")
+
+
+def _user() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return None
 
 
 def _day(as_of) -> dt.date:
@@ -187,3 +197,39 @@ class Workspace:
         counts = import_folder(self.store, Path(source))
         self.refresh()
         return counts
+
+    # --- payments --------------------------------------------------------
+    def _resolve_due_dates(self, frames: Frames) -> Frames:
+        return resolve_due_dates(frames, self.settings["company"].get("payment_terms") or "30 jours")
+
+    def record_payment(self, spec, user: str | None = None):
+        """Enter a payment (``allocation.PaymentSpec``) and its allocations; returns ``store.payments.Recorded``."""
+        recorded = payment_store.record_payment(self.store, spec, self._resolve_due_dates, user or _user())
+        self.refresh()
+        return recorded
+
+    def apply_credit(self, spec):
+        """Allocate unused payment money or a credit note (``allocation.CreditSpec``) to invoices."""
+        recorded = payment_store.apply_credit(self.store, spec, self._resolve_due_dates)
+        self.refresh()
+        return recorded
+
+    def write_off(self, spec) -> int:
+        """Close a small rest without money (``allocation.WriteOffSpec``); returns the cents written off."""
+        from echeances.money import parse_amount
+
+        threshold = self.settings.get("payments", {}).get("write_off_threshold", "5,00")
+        amount = payment_store.write_off(self.store, spec, parse_amount(str(threshold)), self._resolve_due_dates)
+        self.refresh()
+        return amount
+
+    def cancel_payment(self, payment_id: str, reason: str, date=None, user: str | None = None) -> None:
+        """Cancel a payment (never edited nor deleted): its allocations stop counting from ``date`` (today)."""
+        payment_store.cancel_payment(self.store, payment_id, reason, _day(date), user or _user())
+        self.refresh()
+
+    def payments(self, client_id: str | None = None, start=None, end=None):
+        """Payments between ``start`` and ``end`` (with their trace) and their allocations: two frames."""
+        day = lambda value: None if value is None else _day(value)  # noqa: E731
+        return payment_store.list_payments(self.store, client_id, day(start), day(end))
+

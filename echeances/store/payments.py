@@ -1,0 +1,243 @@
+"""Writing payments, credit uses, write-offs and cancellations: each one write transaction, re-checked inside it.
+
+Only the client's rows are read, under the write lock (SQLite ``BEGIN
+IMMEDIATE``; a ``FOR UPDATE`` on the client row elsewhere), so the check and
+the write see the same state: two processes can never allocate the same euro.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from echeances import allocation, schema
+from echeances.allocation import Allocation, CreditSource, CreditSpec, PaymentSpec, WriteOffSpec
+from echeances.errors import NotFound
+from echeances.records import Frames
+from echeances.store import tables
+from echeances.store.database import Store
+
+Prepare = Callable[[Frames], Frames]
+T = tables
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a payment or a credit use wrote: its allocations, the credit left, each touched invoice's rest due."""
+
+    source_id: str
+    allocations: tuple[Allocation, ...]
+    credit: int
+    outstanding: tuple[tuple[str, int], ...]
+
+    @property
+    def payment_id(self) -> str:
+        return self.source_id
+
+
+# --- reading one client's rows -----------------------------------------------------------
+def _typed(rows, keys, renames: dict[str, str], columns: dict[str, str]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(list(rows), columns=list(keys)).rename(columns=renames)
+    for name, dtype in columns.items():
+        if name not in frame:
+            frame[name] = pd.Series([None] * len(frame), dtype="object")
+        if dtype == schema.DATE:
+            frame[name] = pd.to_datetime(frame[name]).astype(schema.DATE)
+        elif dtype in (schema.CENTS, schema.CODE):
+            frame[name] = frame[name].fillna(schema.NO_CODE).astype("int64")
+        else:
+            frame[name] = frame[name].astype(dtype)
+    return frame
+
+
+def _select(conn: sa.Connection, query, renames: dict[str, str], columns: dict[str, str],
+            extra: dict[str, str] | None = None) -> pd.DataFrame:
+    result = conn.execute(query)
+    return _typed(result.all(), result.keys(), renames, {**columns, **(extra or {})})
+
+
+def _client_row(conn: sa.Connection, client_id: str):
+    # FOR UPDATE serialises writers per client on PostgreSQL; SQLite's
+    # BEGIN IMMEDIATE already holds the database write lock.
+    row = conn.execute(sa.select(T.clients.c.id, T.clients.c.client_id)
+                       .where(T.clients.c.client_id == client_id).with_for_update()).first()
+    if row is None:
+        raise NotFound(f"Client inconnu : {client_id}")
+    return row
+
+
+def read_client(conn: sa.Connection, client: int, numbers=()) -> Frames:
+    """The client's rows, plus any invoice in ``numbers`` (another client's shows who it belongs to).
+
+    ``invoices`` carries ``client_id`` and ``site_id`` besides ``schema.INVOICES``.
+    """
+    mine = sa.select(T.invoices.c.id).where(T.invoices.c.client == client)
+    where = T.invoices.c.client == client
+    if numbers:
+        where = where | T.invoices.c.number.in_(list(numbers))
+    invoices = _select(conn, sa.select(T.invoices, T.clients.c.client_id, T.sites.c.site_id)
+                       .join(T.clients, T.clients.c.id == T.invoices.c.client)
+                       .outerjoin(T.sites, T.sites.c.id == T.invoices.c.site).where(where).order_by(T.invoices.c.id),
+                       {"id": "invoice"}, schema.INVOICES, {"client_id": schema.TEXT, "site_id": schema.TEXT})
+    allocations = _select(conn, sa.select(T.allocations).where(
+        T.allocations.c.invoice.in_(mine) | T.allocations.c.credit_note.in_(mine)
+        | T.allocations.c.payment.in_(sa.select(T.payments.c.id).where(T.payments.c.client == client))
+    ).order_by(T.allocations.c.id), {"id": "allocation"}, schema.ALLOCATIONS)
+    paying = sa.select(T.allocations.c.payment).where(T.allocations.c.invoice.in_(mine))
+    payments = _select(conn, sa.select(T.payments).where((T.payments.c.client == client) | T.payments.c.id.in_(paying))
+                       .order_by(T.payments.c.id), {"id": "payment"}, schema.PAYMENTS)
+    write_offs = _select(conn, sa.select(T.write_offs).where(T.write_offs.c.invoice.in_(mine))
+                         .order_by(T.write_offs.c.id), {"id": "write_off"}, schema.WRITE_OFFS)
+    clients = _select(conn, sa.select(T.clients).where(T.clients.c.id == client), {"id": "client"}, schema.CLIENTS)
+    sites = _select(conn, sa.select(T.sites).where(T.sites.c.client == client), {"id": "site"}, schema.SITES)
+    return Frames(clients, sites, invoices, payments, allocations, write_offs)
+
+
+def _state(conn, client: int, numbers, prepare: Prepare | None, since):
+    """The client's frames (due dates resolved by ``prepare``) and what may still be allocated on ``since``."""
+    frames = read_client(conn, client, numbers)
+    if prepare is not None:
+        resolved = prepare(frames)
+        frames = Frames(frames.clients, frames.sites,
+                        resolved.invoices.assign(client_id=frames.invoices["client_id"],
+                                                 site_id=frames.invoices["site_id"]),
+                        frames.payments, frames.allocations, frames.write_offs)
+    items = allocation.allocatable_items(frames.invoices, frames.payments, frames.allocations, frames.write_offs, since)
+    return frames, items
+
+
+def _named(spec) -> list[str]:
+    return [number for number, _ in spec.allocations] + list(spec.invoices)
+
+
+def _write_allocations(conn, frames: Frames, allocations, items, source: dict) -> tuple[tuple[str, int], ...]:
+    codes = frames.invoices.set_index("number")["invoice"]
+    if allocations:
+        conn.execute(sa.insert(T.allocations), [
+            {**source, "invoice": int(codes[a.invoice]), "amount": a.amount, "date": a.date} for a in allocations
+        ])
+    left = items.groupby("invoice")["outstanding"].sum()
+    return tuple((a.invoice, int(left.get(int(codes[a.invoice]), 0)) - a.amount) for a in allocations)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+# --- payments ----------------------------------------------------------------------------
+def next_payment_id(conn: sa.Connection, day: dt.date) -> str:
+    """``P-YYYY-NNNNN``, one more than the highest of that year (called under the write lock)."""
+    prefix = f"P-{day.year}-"
+    column = T.payments.c.payment_id
+    # A range on the unique index (not LIKE, which SQLite will not index): '.' follows '-'.
+    last = conn.execute(sa.select(column).where(column >= prefix, column < f"P-{day.year}.")
+                        .order_by(sa.func.length(column).desc(), column.desc()).limit(1)).scalar()
+    tail = (last or prefix + "0")[len(prefix):]
+    number = int(tail) + 1 if tail.isdigit() else 1
+    return f"{prefix}{number:05d}"
+
+
+def record_payment(store: Store, spec: PaymentSpec, prepare: Prepare | None = None, user: str | None = None) -> Recorded:
+    """Write ``spec`` as a payment and its allocations, all or nothing; raises ``PaymentRefused``/``NotFound``."""
+    with store.write() as conn:
+        client = _client_row(conn, spec.client_id)
+        frames, items = _state(conn, client.id, _named(spec), prepare, spec.date)
+        payment_id = spec.payment_id or next_payment_id(conn, spec.date)
+        resolved = dataclasses.replace(spec, payment_id=payment_id)
+        client_payments = frames.payments[frames.payments["client"] == client.id]
+        allocations, credit = allocation.allocate_payment(resolved, items, frames.invoices, client_payments)
+        code = conn.execute(sa.insert(T.payments).values(
+            payment_id=payment_id, client=client.id, date=spec.date, amount=spec.amount, method=spec.method,
+            reference=spec.reference, bank=spec.bank, label=spec.label, created_at=_now(), created_by=user,
+        )).inserted_primary_key[0]
+        outstanding = _write_allocations(conn, frames, allocations, items, {"payment": code, "credit_note": None})
+    return Recorded(payment_id, allocations, credit, outstanding)
+
+
+def apply_credit(store: Store, spec: CreditSpec, prepare: Prepare | None = None) -> Recorded:
+    """Allocate a client's unused payment money or credit note (``spec.source``) to invoices."""
+    with store.write() as conn:
+        client = _client_row(conn, spec.client_id)
+        pay = conn.execute(sa.select(T.payments, T.clients.c.client_id.label("owner"))
+                           .join(T.clients, T.clients.c.id == T.payments.c.client)
+                           .where(T.payments.c.payment_id == spec.source)).first()
+        note = None if pay else conn.execute(
+            sa.select(T.invoices, T.clients.c.client_id.label("owner")).join(T.clients, T.clients.c.id == T.invoices.c.client)
+            .where(T.invoices.c.number == spec.source, T.invoices.c.kind == "credit_note")).first()
+        if pay is None and note is None:
+            raise NotFound(f"Règlement ou avoir inconnu : {spec.source}")
+        column = T.allocations.c.payment if pay else T.allocations.c.credit_note
+        used = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(T.allocations.c.amount), 0))
+                            .where(column == (pay or note).id)).scalar()
+        source = (CreditSource("payment", spec.source, pay.owner, pay.date, pay.amount - used, pay.cancelled_date)
+                  if pay else CreditSource("credit_note", spec.source, note.owner, note.issue_date, note.total - used))
+        frames, items = _state(conn, client.id, _named(spec), prepare, spec.date)
+        allocations, credit = allocation.allocate_credit(spec, source, items, frames.invoices)
+        link = {"payment": pay.id, "credit_note": None} if pay else {"payment": None, "credit_note": note.id}
+        outstanding = _write_allocations(conn, frames, allocations, items, link)
+    return Recorded(spec.source, allocations, credit, outstanding)
+
+
+def write_off(store: Store, spec: WriteOffSpec, threshold: int = allocation.DEFAULT_WRITE_OFF_THRESHOLD,
+              prepare: Prepare | None = None) -> int:
+    """Close what is left on an invoice without money (with a reason); returns the cents written off."""
+    with store.write() as conn:
+        owner = conn.execute(sa.select(T.invoices.c.client).where(T.invoices.c.number == spec.invoice)).scalar()
+        if owner is None:
+            raise NotFound(f"Facture inconnue : {spec.invoice}")
+        frames, items = _state(conn, owner, (), prepare, spec.date)
+        invoice = frames.invoices.set_index("number").loc[spec.invoice]
+        left = int(items.loc[items["invoice"] == invoice["invoice"], "outstanding"].sum())
+        amount = allocation.check_write_off(spec, invoice, left, threshold)
+        conn.execute(sa.insert(T.write_offs).values(invoice=int(invoice["invoice"]), date=spec.date, amount=amount,
+                                                    reason=spec.reason.strip()))
+    return amount
+
+
+def cancel_payment(store: Store, payment_id: str, reason: str, date: dt.date, user: str | None = None) -> None:
+    """Mark a payment cancelled on ``date``: its allocations stop counting from then on; the rows stay."""
+    with store.write() as conn:
+        row = conn.execute(sa.select(T.payments).where(T.payments.c.payment_id == payment_id)).first()
+        if row is None:
+            raise NotFound(f"Règlement inconnu : {payment_id}")
+        allocation.check_cancel(payment_id, row.date, row.cancelled_date, date, reason)
+        conn.execute(sa.update(T.payments).where(T.payments.c.id == row.id)
+                     .values(cancelled_date=date, cancel_reason=reason.strip(), cancelled_by=user))
+
+
+# --- history -------------------------------------------------------------------------------
+def list_payments(store: Store, client_id: str | None = None, start: dt.date | None = None,
+                  end: dt.date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Payments (with client, cancellation and creation trace) and their allocations, by date then id."""
+    filters = []
+    if client_id is not None:
+        filters.append(T.clients.c.client_id == client_id)
+    if start is not None:
+        filters.append(T.payments.c.date >= start)
+    if end is not None:
+        filters.append(T.payments.c.date <= end)
+    chosen = sa.select(T.payments.c.id).join(T.clients, T.clients.c.id == T.payments.c.client).where(*filters)
+    query = (sa.select(T.payments.c.id.label("payment"), T.payments.c.payment_id, T.clients.c.client_id,
+                       T.clients.c.name.label("client_name"), T.payments.c.date, T.payments.c.amount,
+                       T.payments.c.method, T.payments.c.reference, T.payments.c.bank, T.payments.c.label,
+                       T.payments.c.cancelled_date, T.payments.c.cancel_reason, T.payments.c.cancelled_by,
+                       T.payments.c.created_at, T.payments.c.created_by)
+             .join(T.clients, T.clients.c.id == T.payments.c.client).where(*filters))
+    text = schema.TEXT
+    columns = {"payment": schema.CODE, "payment_id": text, "client_id": text, "client_name": text, "date": schema.DATE,
+               "amount": schema.CENTS, "method": text, "reference": text, "bank": text, "label": text,
+               "cancelled_date": schema.DATE, "cancel_reason": text, "cancelled_by": text,
+               "created_at": schema.DATE, "created_by": text}
+    with store.read() as conn:
+        pays = _select(conn, query.order_by(T.payments.c.date, T.payments.c.id), {}, columns)
+        allocs = _select(conn, sa.select(T.allocations.c.payment, T.invoices.c.number.label("invoice"),
+                                         T.allocations.c.amount, T.allocations.c.date)
+                         .join(T.invoices, T.invoices.c.id == T.allocations.c.invoice)
+                         .where(T.allocations.c.payment.in_(chosen))
+                         .order_by(T.allocations.c.id), {},
+                         {"payment": schema.CODE, "invoice": text, "amount": schema.CENTS, "date": schema.DATE})
+    return pays, allocs

@@ -1,0 +1,50 @@
+"""A tiny real workspace for payment tests: two clients, a few invoices, written straight into the store."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from echeances import Workspace
+from echeances.store import tables
+
+D = dt.date
+
+CLIENTS = [(1, "C1", "Dupont SARL"), (2, "C2", "Martin")]
+SITES = [(1, "S1", 1, "Chantier école"), (2, "S2", 1, "Mairie")]
+# (id, number, client, site, kind, issue, due, total, retention, release)
+INVOICES = [
+    (1, "F-2024-031", 1, 1, "invoice", D(2024, 1, 10), D(2024, 2, 10), 100_000, 0, None),
+    (2, "F-2024-040", 1, 2, "invoice", D(2024, 2, 1), D(2024, 3, 1), 50_000, 0, None),
+    (3, "F-2024-050", 1, 1, "progress", D(2024, 1, 5), D(2024, 1, 20), 200_000, 10_000, D(2024, 12, 20)),
+    (4, "F-2024-060", 2, None, "invoice", D(2024, 1, 1), None, 30_000, 0, None),
+    (5, "A-2024-001", 1, 1, "credit_note", D(2024, 3, 1), None, 12_000, 0, None),
+    (6, "F-2024-070", 1, 1, "invoice", D(2024, 6, 1), None, 40_000, 0, None),
+]
+
+
+def make_workspace(path: Path, invoices=INVOICES) -> Workspace:
+    ws = Workspace.open(path)
+    with ws.store.write() as conn:
+        conn.execute(sa.insert(tables.clients), [{"id": i, "client_id": c, "name": n} for i, c, n in CLIENTS])
+        conn.execute(sa.insert(tables.sites), [{"id": i, "site_id": s, "client": c, "name": n} for i, s, c, n in SITES])
+        conn.execute(sa.insert(tables.invoices), [
+            {"id": r[0], "number": r[1], "client": r[2], "site": r[3], "kind": r[4], "issue_date": r[5],
+             "due_date": r[6], "total": r[7], "retention": r[8], "retention_release_date": r[9]}
+            for r in invoices
+        ])
+    ws.refresh()
+    return ws
+
+
+def outstanding(ws: Workspace, as_of=D(2100, 1, 1)) -> dict[str, int]:
+    """Invoice number → cents still due (all parts), every invoice listed (0 when settled)."""
+    items = ws.open_items(as_of=as_of, include_settled=True)
+    return {k: int(v) for k, v in items.groupby("number")["outstanding"].sum().items()}
+
+
+def table_counts(ws: Workspace) -> dict[str, int]:
+    with ws.store.read() as conn:
+        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                for t in (tables.payments, tables.allocations, tables.write_offs)}
