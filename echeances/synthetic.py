@@ -54,7 +54,7 @@ def synthetic_frames(n_invoices: int, seed: int = 7) -> Frames:
     # One allocation per invoice for most, a second (retention or balance) for some.
     payable = np.flatnonzero(kind_codes != 3)
     first = payable[rng.random(len(payable)) < 0.92]
-    second = first[rng.random(len(first)) < 0.1]
+    second = first[rng.random(len(first)) < 0.12]
     share = rng.choice([1.0, 1.0, 1.0, 0.5, 0.8], len(first))
     net = total - retention
     amount_first = np.maximum((net[first] * share).astype(np.int64), 1)

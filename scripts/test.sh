@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
-.venv/bin/lint-imports --config .importlinter
+.venv/bin/lint-imports  # reads .importlinter
 .venv/bin/python -m pytest "$@"
