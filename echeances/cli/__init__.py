@@ -12,6 +12,7 @@ from echeances.errors import EcheancesError
 # returns the exit code. Add a command group by adding its module here.
 COMMAND_MODULES = [
     "echeances.cli.receivables",
+    "echeances.cli.payments",
 ]
 
 

@@ -6,7 +6,6 @@ the write see the same state: two processes can never allocate the same euro.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,10 +145,10 @@ def record_payment(store: Store, spec: PaymentSpec, prepare: Prepare | None = No
     with store.write() as conn:
         client = _client_row(conn, spec.client_id)
         frames, items = _state(conn, client.id, _named(spec), prepare, spec.date)
-        payment_id = spec.payment_id or next_payment_id(conn, spec.date)
-        resolved = dataclasses.replace(spec, payment_id=payment_id)
         client_payments = frames.payments[frames.payments["client"] == client.id]
-        allocations, credit = allocation.allocate_payment(resolved, items, frames.invoices, client_payments)
+        allocations, credit = allocation.allocate_payment(spec, items, frames.invoices, client_payments)
+        # Numbered only once accepted: a refused payment leaves no gap and names no id it never had.
+        payment_id = spec.payment_id or next_payment_id(conn, spec.date)
         code = conn.execute(sa.insert(T.payments).values(
             payment_id=payment_id, client=client.id, date=spec.date, amount=spec.amount, method=spec.method,
             reference=spec.reference, bank=spec.bank, label=spec.label, created_at=_now(), created_by=user,
