@@ -40,7 +40,11 @@ def amount(cents) -> str:
 
 def long_date(value) -> str:
     """``date(2026, 4, 15)`` → ``15 avril 2026``."""
-    return "" if value is None else format_long_date(_day(value))
+    if value is None:
+        return ""
+    text = format_long_date(_day(value))
+    # French writes the first day of a month as an ordinal: « 1er août 2026 ».
+    return "1er" + text[1:] if text.startswith("1 ") else text
 
 
 def short_date(value) -> str:
