@@ -233,3 +233,124 @@ class Workspace:
         day = lambda value: None if value is None else _day(value)  # noqa: E731
         return payment_store.list_payments(self.store, client_id, day(start), day(end))
 
+
+    # --- documents -------------------------------------------------------
+    def _document_maker(self):
+        """The letters and statements engine, built on first use (Jinja and WeasyPrint load only then)."""
+        maker = getattr(self, "_maker", None)
+        if maker is None:
+            from echeances.documents import Maker
+
+            maker = self._maker = Maker(self.path, self.store, self.settings)
+        return maker
+
+    def rate_table(self):
+        """Late-payment rate tables: ``ecb_rates.csv``/``legal_rates.csv`` of the workspace, else those shipped."""
+        from echeances import penalties as penalties_core
+
+        shipped = Path(__file__).resolve().parents[1] / "data"
+        tables = []
+        for name in ("ecb_rates.csv", "legal_rates.csv"):
+            path = self.path / name if (self.path / name).exists() else shipped / name
+            tables.append(penalties_core.parse_rates(path.read_text(encoding="utf-8"), str(path))
+                          if path.exists() else ())
+        return penalties_core.RateTable(*tables)
+
+    def _contract_rate(self):
+        from decimal import Decimal
+
+        rate = str(self.settings.get("documents", {}).get("contract_rate", "")).strip().replace(",", ".")
+        return Decimal(rate) if rate else None
+
+    def penalties(self, client: str | None = None, as_of=None) -> pd.DataFrame:
+        """Per invoice late on ``as_of``: ``overdue``, ``days_overdue``, ``interest``, ``indemnity`` (cents),
+        plus ``number`` and ``client_id``; nothing owed by a ``particulier`` (see ``penalties``)."""
+        from echeances import penalties as penalties_core
+
+        f, day = self.frames, _day(as_of)
+        result = penalties_core.penalties(f.invoices, self.active_allocations(day), f.write_offs, f.clients,
+                                          day, self.rate_table(), self._contract_rate())
+        if client is not None:
+            result = result[result["client"] == self.client_code(client)]
+        return result.assign(
+            number=result["invoice"].map(f.invoices.set_index("invoice")["number"]).astype("string"),
+            client_id=result["client"].map(f.clients.set_index("client")["client_id"]).astype("string"),
+        ).reset_index(drop=True)
+
+    def _draft_reminder(self, request, cache: dict):
+        from echeances import penalties as penalties_core
+        from echeances.documents import reminder_context, resolve_scope
+
+        day = _day(request.as_of)
+        if day not in cache:
+            cache[day] = (self.open_items(day), self.penalties(as_of=day), self.credit(day))
+        items, late, credit = cache[day]
+        scope = resolve_scope(self.frames, request.invoice, request.client, request.site)
+        contract = self._contract_rate()
+        rate = penalties_core.late_rate(self.rate_table(), penalties_core.half_year_start(day), contract).percent
+        context = reminder_context(request.template, scope, self.frames, items, late, credit, self.settings,
+                                   day, rate, contractual=contract is not None)
+        return self._document_maker().draft("reminder", request.template, scope, context, self.frames, day)
+
+    def _draft_statement(self, request):
+        from echeances.documents import resolve_scope, statement_context
+        from echeances.schema import BUCKET_LABELS
+
+        end = _day(request.end)
+        start = _day(request.start) if request.start is not None else dt.date(end.year, 1, 1)
+        scope = resolve_scope(self.frames, None, request.client, request.site)
+        template = request.template or ("releve_compte_chantier" if request.site else "releve_compte_client")
+        context = statement_context(template, scope, self.frames, start, end,
+                                    self.open_items(end, include_settled=True), self.credit(end), self.settings,
+                                    BUCKET_LABELS)
+        return self._document_maker().draft("statement", template, scope, context, self.frames, end, start)
+
+    def reminder(self, template: str, invoice: str | None = None, client: str | None = None,
+                 site: str | None = None, as_of=None):
+        """Make, store and log one reminder letter; returns a ``documents.Document`` (PDF, HTML, log entry)."""
+        from echeances.documents import ReminderRequest
+
+        return self.render_many([ReminderRequest(template, invoice, client, site, as_of)], processes=1)[0]
+
+    def statement(self, client: str | None = None, site: str | None = None, start=None, end=None,
+                  template: str | None = None):
+        """Make, store and log the account statement of a client or a site (default: 1 January → today)."""
+        from echeances.documents import StatementRequest
+
+        return self.render_many([StatementRequest(client, site, start, end, template)], processes=1)[0]
+
+    def render_many(self, requests, progress=None, processes: int | None = None) -> list:
+        """Make many documents (``ReminderRequest``/``StatementRequest``), PDFs on all cores.
+
+        Every request is checked and rendered to HTML first; if any fails,
+        nothing is made and the error lists them all. ``progress(done, total)``
+        is called as PDFs complete.
+        """
+        from echeances.documents import StatementRequest
+        from echeances.errors import EcheancesError
+
+        drafts, problems, cache = [], [], {}
+        for request in requests:
+            try:
+                drafts.append(self._draft_statement(request) if isinstance(request, StatementRequest)
+                              else self._draft_reminder(request, cache))
+            except EcheancesError as exc:
+                problems.append(str(exc))
+        if problems:
+            if len(problems) == 1:
+                raise EcheancesError(problems[0])
+            raise EcheancesError(f"{len(problems)} document(s) impossible(s), aucun n'a été créé :\n"
+                                 + "\n".join(problems))
+        return self._document_maker().render(drafts, progress, processes)
+
+    def templates(self) -> list:
+        """Letter and statement templates, each with the file used (workspace override or default)."""
+        return self._document_maker().templates()
+
+    def documents(self, client: str | None = None) -> pd.DataFrame:
+        """The document log, newest first (``store.documents.read_documents``)."""
+        from echeances.store import documents as document_log
+
+        code = None if client is None else self.client_code(client)
+        with self.store.read() as conn:
+            return document_log.read_documents(conn, code)
