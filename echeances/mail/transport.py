@@ -132,9 +132,10 @@ class SMTPTransport:
     def _deliver(self, message, sender, recipients, phase) -> Delivery:
         smtp = self._connect()
         try:
+            smtp.ehlo_or_helo_if_needed()
             if self.config.user:
                 phase[0] = "authentification"
-                smtp.login(self.config.user, self._password)
+                self._login(smtp)
             phase[0] = "enveloppe"
             code, reply = smtp.mail(sender)
             if code != 250:
@@ -169,6 +170,20 @@ class SMTPTransport:
                     smtp.close()
             except Exception:  # noqa: BLE001 - the message is accepted or refused already; QUIT is courtesy
                 smtp.close()
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        user, password = self.config.user, self._password
+        if user.isascii() and password.isascii():
+            smtp.login(user, password)
+            return
+        # smtplib encodes credentials as ASCII; AUTH PLAIN is UTF-8 (RFC 4616), so send it ourselves.
+        if "plain" not in smtp.esmtp_features.get("auth", "").lower().split():
+            raise DeliveryError(FAILED, f"Le serveur SMTP {self.where} ne propose pas AUTH PLAIN, nécessaire "
+                                        "pour un identifiant ou un mot de passe accentué.")
+        token = base64.b64encode(f"\0{user}\0{password}".encode("utf-8")).decode("ascii")
+        code, reply = smtp.docmd("AUTH", "PLAIN " + token)
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, reply)
 
     def _classify(self, exc: BaseException, phase: str) -> tuple[str, str]:
         where = self.where
@@ -210,7 +225,8 @@ class SMTPTransport:
         if not self._password:
             return text
         secrets = {self._password, base64.b64encode(self._password.encode()).decode(),
-                   base64.b64encode(f"\0{self.config.user}\0{self._password}".encode()).decode()}
+                   base64.b64encode(f"\0{self.config.user}\0{self._password}".encode()).decode(),
+                   base64.b64encode(self._password.encode("latin-1", "replace")).decode()}
         for secret in secrets:
             text = text.replace(secret, "***")
         return text
