@@ -1,0 +1,57 @@
+"""The whole dashboard: header, the "Échéances" tile and the tabs."""
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from echeances.ui.items_tab import ItemsTab
+from echeances.ui.style import stylesheet
+from echeances.ui.tile import SummaryTile
+
+NEXT_VERSION = {
+    "Règlements": "La saisie des règlements et leur imputation arrivent avec la prochaine version.",
+    "Historique": "L'historique des relances et des relevés arrive avec la prochaine version.",
+}
+
+
+def _placeholder(text: str) -> widgets.HTML:
+    return widgets.HTML(f'<div class="ech-placeholder">{html.escape(text)}</div>')
+
+
+class Dashboard(widgets.VBox):
+    """Échéances clients of one workspace on ``as_of`` (default: today)."""
+
+    def __init__(self, workspace, as_of=None):
+        self.workspace, self.as_of = workspace, as_of
+        self.header = widgets.HTML()
+        self.reload = widgets.Button(description="Actualiser", icon="refresh",
+                                     tooltip="Relire les données (après une saisie ailleurs)")
+        self.reload.on_click(lambda _: self.refresh())
+        self.tile = SummaryTile()
+        self.items = ItemsTab(workspace, as_of)
+        self.tabs = widgets.Tab([self.items] + [_placeholder(text) for text in NEXT_VERSION.values()],
+                                titles=["Échéances", *NEXT_VERSION])
+        top = widgets.HBox([self.header, self.reload],
+                           layout=widgets.Layout(justify_content="space-between", align_items="center"))
+        super().__init__([stylesheet(), top, self.tile, self.tabs], layout=widgets.Layout(gap="10px"))
+        self.add_class("ech-root")
+        self._show_summary()
+
+    def _show_summary(self) -> None:
+        kpis = self.workspace.kpis(self.as_of)
+        company = self.workspace.settings["company"].get("name") or "Échéances"
+        self.header.value = (f'<div class="ech-header"><h1>{html.escape(company)} — Échéances clients</h1>'
+                             f'<div class="ech-sub">Situation au {kpis["as_of"]:%d/%m/%Y}</div></div>')
+        self.tile.show(kpis)
+
+    def refresh(self) -> None:
+        """Re-read the store, then redraw figures, chart, filter choices and grid."""
+        self.workspace.refresh()
+        self._show_summary()
+        self.items.refresh(reload_choices=True)
+
+
+def build_dashboard(workspace, as_of=None) -> Dashboard:
+    """The dashboard widget of ``workspace`` (a ``Workspace``); display it in a notebook or Voilà."""
+    return Dashboard(workspace, as_of)

@@ -1,0 +1,69 @@
+"""The open-items grid: French headers, amounts kept in cents and formatted by the renderer."""
+from __future__ import annotations
+
+import ipydatagrid as dg
+import pandas as pd
+
+from echeances.schema import KIND_LABELS
+from echeances.ui.style import INK, RED
+
+# Open-item column → grid header (what the user reads).
+COLUMNS = {
+    "number": "Facture",
+    "type": "Type",
+    "client_name": "Client",
+    "site_name": "Chantier",
+    "manager": "Chargé d'affaire",
+    "issue_date": "Date",
+    "due_date": "Échéance",
+    "amount": "Montant",
+    "paid": "Réglé",
+    "outstanding": "Reste dû",
+    "days_overdue": "Retard (j)",
+}
+MONEY = ("Montant", "Réglé", "Reste dû")
+WIDTHS = {"Facture": 110, "Type": 150, "Client": 210, "Chantier": 260, "Chargé d'affaire": 130, "Date": 92,
+          "Échéance": 92, "Montant": 118, "Réglé": 118, "Reste dû": 118, "Retard (j)": 80}
+LATE = "cell.metadata.data['Retard (j)'] > 0"
+# Cents → "1 234,56 €" as Babel writes it in fr_FR (narrow no-break space, no-break space before €).
+EUROS = ("replace(replace(format(cell.value / 100, ',.2f'), regexp(',', 'g'), '\u202f'), '.', ',') + '\u00a0€'")
+
+
+def grid_frame(items: pd.DataFrame) -> pd.DataFrame:
+    """The open items as the grid shows them: French headers, cents and dates kept as data."""
+    kind = items["kind"].astype(str).map(KIND_LABELS)
+    kind = kind.where(items["part"].astype(str) != "retention", "Retenue de garantie")
+    frame = items.assign(type=kind)[list(COLUMNS)].rename(columns=COLUMNS)
+    return frame.reset_index(drop=True)
+
+
+def _renderers() -> dict:
+    font = dg.VegaExpr(f"{LATE} ? 'bold 13px sans-serif' : '13px sans-serif'")
+    money = dg.TextRenderer(text_value=dg.VegaExpr(EUROS), horizontal_alignment="right")
+    date = dict(format="%d/%m/%Y", format_type="time", horizontal_alignment="center")
+    return {
+        "Date": dg.TextRenderer(**date),
+        "Échéance": dg.TextRenderer(**date, font=font, text_color=dg.VegaExpr(f"{LATE} ? '{RED}' : '{INK}'")),
+        **{name: money for name in MONEY},
+        "Retard (j)": dg.TextRenderer(text_value=dg.VegaExpr("cell.value > 0 ? cell.value : ''"),
+                                      horizontal_alignment="right", text_color=RED),
+    }
+
+
+def build_grid(items: pd.DataFrame) -> dg.DataGrid:
+    """An ipydatagrid of ``items`` (open items as ``Workspace.open_items`` returns them)."""
+    return dg.DataGrid(
+        grid_frame(items),
+        renderers=_renderers(),
+        default_renderer=dg.TextRenderer(font="13px sans-serif", text_color=INK),
+        header_renderer=dg.TextRenderer(font="bold 13px sans-serif", background_color="#f3f4f6"),
+        header_visibility="column",
+        column_widths=WIDTHS,
+        base_row_size=26,
+        base_column_header_size=30,
+        selection_mode="row",
+        horizontal_stripes=True,
+        grid_style={"header_background_color": "#f3f4f6",
+                    "selection_fill_color": "rgba(29, 78, 216, 0.12)"},
+        layout={"height": "560px", "width": "100%"},
+    )

@@ -1,0 +1,45 @@
+"""Tab "Échéances": filters, totals of the filtered rows and the open-items grid."""
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+import pandas as pd
+
+from echeances.money import format_amount
+from echeances.ui.filters import FilterBar
+from echeances.ui.grid import build_grid, grid_frame
+
+
+def totals_html(items: pd.DataFrame) -> str:
+    """One line: count and sums of the rows shown."""
+    if items.empty:
+        return '<div class="ech-empty">Aucune échéance ne correspond aux filtres.</div>'
+    late = items["days_overdue"] > 0
+    sums = {name: format_amount(int(items[column].sum()))
+            for name, column in (("Montant", "amount"), ("Réglé", "paid"), ("Reste dû", "outstanding"))}
+    parts = [f"<b>{len(items)}</b> échéance(s)"] + [f"{name} <b>{html.escape(v)}</b>" for name, v in sums.items()]
+    parts.append(f'<span class="ech-late">dont en retard <b>{html.escape(format_amount(int(items.loc[late, "outstanding"].sum())))}</b>'
+                 f" ({int(late.sum())})</span>")
+    return '<div class="ech-totals">' + " · ".join(parts) + "</div>"
+
+
+class ItemsTab(widgets.VBox):
+    """The open items of ``workspace`` on ``as_of``, filtered by the user."""
+
+    def __init__(self, workspace, as_of=None):
+        self.workspace, self.as_of = workspace, as_of
+        items = workspace.open_items(as_of)
+        self.filters = FilterBar(items)
+        self.totals = widgets.HTML(totals_html(items))
+        self.grid = build_grid(items)
+        self.filters.on_change(self.refresh)
+        super().__init__([self.filters, self.totals, self.grid], layout=widgets.Layout(gap="6px"))
+
+    def refresh(self, reload_choices: bool = False) -> None:
+        """Query the workspace with the current filters and show the result."""
+        if reload_choices:
+            self.filters.set_choices(self.workspace.open_items(self.as_of))
+        items = self.workspace.find_open_items(self.as_of, **self.filters.values())
+        self.grid.data = grid_frame(items)
+        self.totals.value = totals_html(items)

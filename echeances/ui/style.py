@@ -1,0 +1,40 @@
+"""The dashboard's look: one stylesheet, shipped as an HTML widget so it works in JupyterLab and Voilà."""
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+RED = "#b42318"
+BLUE = "#1d4ed8"
+INK = "#1f2937"
+MUTED = "#6b7280"
+
+CSS = f"""
+<style>
+.ech-root {{ font-family: "Segoe UI", "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: {INK};
+             max-width: 1400px; margin: 0 auto; }}
+.ech-header h1 {{ font-size: 22px; margin: 0; font-weight: 600; }}
+.ech-header .ech-sub {{ color: {MUTED}; font-size: 13px; }}
+.ech-card {{ background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px 14px;
+            min-width: 150px; box-shadow: 0 1px 2px rgba(0,0,0,.04); }}
+.ech-card .ech-label {{ color: {MUTED}; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }}
+.ech-card .ech-value {{ font-size: 22px; font-weight: 600; white-space: nowrap; }}
+.ech-card .ech-note {{ color: {MUTED}; font-size: 12px; }}
+.ech-card.ech-alert .ech-value {{ color: {RED}; }}
+.ech-tile {{ background: #f9fafb; border: 1px solid #e5e7eb; border-radius: 10px; padding: 12px; }}
+.ech-tile-title {{ font-size: 15px; font-weight: 600; margin-bottom: 6px; }}
+.ech-chart table {{ border-collapse: collapse; font-size: 13px; width: 100%; }}
+.ech-chart td {{ padding: 3px 6px; white-space: nowrap; }}
+.ech-chart .ech-bar {{ height: 14px; border-radius: 3px; }}
+.ech-chart .ech-amount {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.ech-totals {{ font-size: 13px; color: {INK}; padding: 4px 2px; }}
+.ech-totals b {{ font-variant-numeric: tabular-nums; }}
+.ech-totals .ech-late {{ color: {RED}; }}
+.ech-placeholder {{ color: {MUTED}; font-size: 14px; padding: 24px 8px; }}
+.ech-empty {{ color: {MUTED}; font-style: italic; padding: 8px 2px; }}
+</style>
+"""
+
+
+def stylesheet() -> widgets.HTML:
+    """The stylesheet, to put once at the top of the dashboard."""
+    return widgets.HTML(CSS, layout=widgets.Layout(height="0px", margin="0"))
