@@ -354,3 +354,54 @@ class Workspace:
         code = None if client is None else self.client_code(client)
         with self.store.read() as conn:
             return document_log.read_documents(conn, code)
+
+    # --- dashboard -------------------------------------------------------
+    def find_open_items(self, as_of=None, client_id: str | None = None, site_id: str | None = None,
+                        manager: str | None = None, overdue_only: bool = False, text: str = "") -> pd.DataFrame:
+        """``open_items`` narrowed by client, site, manager, lateness and a case-insensitive text search
+        over number, client, site and manager."""
+        items = self.open_items(as_of)
+        keep = np.ones(len(items), dtype=bool)
+        for column, value in (("client_id", client_id), ("site_id", site_id), ("manager", manager)):
+            if value:
+                keep &= (items[column] == value).fillna(False).to_numpy(dtype=bool)
+        if overdue_only:
+            keep &= items["days_overdue"].to_numpy() > 0
+        if text and text.strip():
+            needle = text.strip().casefold()
+            found = np.zeros(len(items), dtype=bool)
+            for column in ("number", "client_id", "client_name", "site_id", "site_name", "manager"):
+                found |= items[column].str.casefold().str.contains(needle, regex=False).fillna(False).to_numpy(bool)
+            keep &= found
+        return items[keep].reset_index(drop=True)
+
+    def dso(self, as_of=None, days: int = 90) -> float | None:
+        """Days sales outstanding, simple method: client balance ÷ TTC sales of the last ``days`` days × ``days``.
+
+        Credit notes count as negative sales; ``None`` when there were no sales in the period.
+        """
+        day = pd.Timestamp(_day(as_of))
+        inv = self.frames.invoices
+        recent = inv[(inv["issue_date"] > day - pd.Timedelta(days=days)) & (inv["issue_date"] <= day)]
+        sign = np.where(recent["kind"].to_numpy() == "credit_note", -1, 1)
+        sales = int((recent["total"].to_numpy() * sign).sum())
+        if sales <= 0:
+            return None
+        balance = int(self.open_items(day)["outstanding"].sum()) - int(self.credit(day)["remaining"].sum())
+        return balance / sales * days
+
+    def kpis(self, as_of=None) -> dict:
+        """The dashboard's figures on ``as_of``: totals in cents, overdue count, credit, DSO, cents per bucket."""
+        items = self.open_items(as_of)
+        late = items["days_overdue"].to_numpy() > 0
+        by_bucket = items.groupby("bucket", observed=False)["outstanding"].sum()
+        return {
+            "as_of": _day(as_of),
+            "count": len(items),
+            "total": int(items["outstanding"].sum()),
+            "overdue": int(items.loc[late, "outstanding"].sum()),
+            "overdue_count": int(late.sum()),
+            "credit": int(self.credit(as_of)["remaining"].sum()),
+            "dso": self.dso(as_of),
+            "buckets": {str(key): int(value) for key, value in by_bucket.items()},
+        }
