@@ -1,12 +1,23 @@
 """Shared fixtures: tiny import folders written inline, and workspaces in tmp_path."""
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from echeances import Workspace
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true a test that would be skipped (a missing browser, server…) fails instead."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"CI=true : un test ne peut pas être sauté ici ({report.longrepr})"
 
 
 def write_files(folder: Path, **files: str) -> Path:

@@ -92,13 +92,21 @@ class Store:
 
 
 def _read(conn: sa.Connection, table: sa.Table, renames: dict[str, str], columns: dict[str, str]) -> pd.DataFrame:
-    frame = pd.read_sql(sa.select(table).order_by(table.c.id), conn)
-    frame = frame.rename(columns={"id": renames["id"], **{k: v for k, v in renames.items() if k != "id"}})
+    # Dates come back as ISO text and are parsed in one vectorised call: building
+    # a Python date per cell is most of the cost of loading a large store.
+    selected = [sa.cast(c, sa.String).label(c.name) if isinstance(c.type, sa.Date) else c for c in table.c]
+    result = conn.execute(sa.select(*selected).order_by(table.c.id))
+    names = list(result.keys())
+    # Plain DBAPI tuples: no per-cell processing is needed once dates are text.
+    rows = result.cursor.fetchall()
+    result.close()
+    frame = pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
+    frame = frame.rename(columns=renames)
     for name, dtype in columns.items():
         if name not in frame:
             continue
         if dtype == schema.DATE:
-            frame[name] = pd.to_datetime(frame[name]).astype(schema.DATE)
+            frame[name] = pd.to_datetime(frame[name], format="%Y-%m-%d").astype(schema.DATE)
         elif dtype in (schema.CENTS, schema.CODE):
             frame[name] = frame[name].fillna(schema.NO_CODE).astype("int64")
         else:
