@@ -6,11 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "echeances.ipynb"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOK = NOTEBOOKS / "echeances.ipynb"
+# notebooks/voila/templates/echeances: Voilà's lab template without requests to a CDN.
+TEMPLATE = "echeances"
 WORKSPACE_VARIABLE = "ECHEANCES_WORKSPACE"
-# A kernel idle this long (seconds) is shut down: a forgotten browser tab does not hold memory forever.
-CULL_IDLE = 1800
-CULL_INTERVAL = 120
+# A kernel left without a browser (tab closed, machine asleep) and idle this long (seconds) is shut
+# down; one still connected is kept, so a dashboard open all morning does not die over lunch.
+CULL_IDLE = 900
+CULL_INTERVAL = 60
 
 
 def voila_command(port: int = 8866, open_browser: bool = True, host: str = "127.0.0.1",
@@ -21,14 +25,20 @@ def voila_command(port: int = 8866, open_browser: bool = True, host: str = "127.
         f"--port={port}",
         f"--Voila.ip={host}",
         "--theme=light",
+        f"--template={TEMPLATE}",
         "--show_tracebacks=False",
         f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL}",
-        "--MappingKernelManager.cull_connected=True",
     ]
     if not open_browser:
         command.append("--no-browser")
     return command
+
+
+def voila_environment(workspace) -> dict[str, str]:
+    """This process's environment plus the workspace folder and the path of the app's Voilà template."""
+    paths = [str(NOTEBOOKS)] + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    return {**os.environ, WORKSPACE_VARIABLE: str(Path(workspace).resolve()), "JUPYTER_PATH": os.pathsep.join(paths)}
 
 
 def serve(workspace, port: int = 8866, open_browser: bool = True, host: str = "127.0.0.1") -> int:
@@ -36,7 +46,7 @@ def serve(workspace, port: int = 8866, open_browser: bool = True, host: str = "1
     if not NOTEBOOK.exists():
         print(f"Tableau de bord introuvable : {NOTEBOOK}", file=sys.stderr)
         return 1
-    env = {**os.environ, WORKSPACE_VARIABLE: str(Path(workspace).resolve())}
+    env = voila_environment(workspace)
     print(f"Tableau de bord : http://{host}:{port}/  (Ctrl+C pour arrêter)", flush=True)
     process = subprocess.Popen(voila_command(port, open_browser, host), env=env, cwd=NOTEBOOK.parent)
     try:

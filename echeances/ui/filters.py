@@ -20,16 +20,15 @@ class FilterBar(widgets.HBox):
     """Dropdowns and search box; ``values()`` gives the keyword arguments of ``Workspace.find_open_items``."""
 
     def __init__(self, items: pd.DataFrame):
-        wide = widgets.Layout(width="260px")
-        self.client = widgets.Dropdown(description="Client", layout=wide)
-        self.site = widgets.Dropdown(description="Chantier", layout=wide)
-        self.manager = widgets.Dropdown(description="Chargé d'aff.", layout=widgets.Layout(width="230px"))
+        self.client = widgets.Dropdown(description="Client", layout=widgets.Layout(width="270px"))
+        self.site = widgets.Dropdown(description="Chantier", layout=widgets.Layout(width="290px"))
+        self.manager = widgets.Dropdown(description="Chargé d'affaire", layout=widgets.Layout(width="280px"))
         self.overdue = widgets.Checkbox(description="En retard seulement", indent=False,
                                         layout=widgets.Layout(width="170px"))
         self.text = widgets.Text(placeholder="Rechercher : facture, client, chantier…", continuous_update=False,
-                                 layout=widgets.Layout(width="280px"))
-        for control in (self.client, self.site, self.manager):
-            control.style.description_width = "80px"
+                                 layout=widgets.Layout(width="270px"))
+        for control, width in ((self.client, "48px"), (self.site, "62px"), (self.manager, "112px")):
+            control.style.description_width = width
         self._items, self._updating, self._handler = items, False, lambda: None
         self.set_choices(items)
         super().__init__([self.client, self.site, self.manager, self.overdue, self.text],

@@ -22,8 +22,8 @@ COLUMNS = {
     "days_overdue": "Retard (j)",
 }
 MONEY = ("Montant", "Réglé", "Reste dû")
-WIDTHS = {"Facture": 110, "Type": 150, "Client": 210, "Chantier": 260, "Chargé d'affaire": 130, "Date": 92,
-          "Échéance": 92, "Montant": 118, "Réglé": 118, "Reste dû": 118, "Retard (j)": 80}
+WIDTHS = {"Facture": 100, "Type": 118, "Client": 180, "Chantier": 210, "Chargé d'affaire": 126, "Date": 84,
+          "Échéance": 90, "Montant": 104, "Réglé": 98, "Reste dû": 104, "Retard (j)": 78}
 LATE = "cell.metadata.data['Retard (j)'] > 0"
 # Cents → "1 234,56 €" as Babel writes it in fr_FR (narrow no-break space, no-break space before €).
 EUROS = ("replace(replace(format(cell.value / 100, ',.2f'), regexp(',', 'g'), '\u202f'), '.', ',') + '\u00a0€'")

@@ -11,14 +11,15 @@ MUTED = "#6b7280"
 CSS = f"""
 <style>
 .ech-root {{ font-family: "Segoe UI", "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: {INK};
-             max-width: 1400px; margin: 0 auto; }}
+             margin: 0 auto; }}
 .ech-header h1 {{ font-size: 22px; margin: 0; font-weight: 600; }}
 .ech-header .ech-sub {{ color: {MUTED}; font-size: 13px; }}
+.ech-cards {{ display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 10px; }}
 .ech-card {{ background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px 14px;
-            min-width: 150px; box-shadow: 0 1px 2px rgba(0,0,0,.04); }}
+            box-shadow: 0 1px 2px rgba(0,0,0,.04); }}
 .ech-card .ech-label {{ color: {MUTED}; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }}
-.ech-card .ech-value {{ font-size: 22px; font-weight: 600; white-space: nowrap; }}
-.ech-card .ech-note {{ color: {MUTED}; font-size: 12px; }}
+.ech-card .ech-value {{ font-size: 19px; font-weight: 600; white-space: nowrap; }}
+.ech-card .ech-note {{ color: {MUTED}; font-size: 12px; line-height: 1.3; }}
 .ech-card.ech-alert .ech-value {{ color: {RED}; }}
 .ech-tile {{ background: #f9fafb; border: 1px solid #e5e7eb; border-radius: 10px; padding: 12px; }}
 .ech-tile-title {{ font-size: 15px; font-weight: 600; margin-bottom: 6px; }}

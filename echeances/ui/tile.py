@@ -26,8 +26,8 @@ def cards_html(kpis: dict) -> str:
         _card("Total en retard", format_amount(kpis["overdue"]), f"{overdue_share:.0f} % du total".replace(".", ","),
               alert=kpis["overdue"] > 0),
         _card("Échéances en retard", f"{kpis['overdue_count']}", "dépassées à ce jour", alert=kpis["overdue_count"] > 0),
-        _card("Crédit clients", format_amount(kpis["credit"]), "règlements non imputés et avoirs"),
-        _card("DSO", dso, "délai moyen de paiement (90 j)"),
+        _card("Crédit clients", format_amount(kpis["credit"]), "non imputé et avoirs"),
+        _card("DSO", dso, "délai de paiement, sur 90 j"),
     ])
 
 
@@ -50,12 +50,12 @@ class SummaryTile(widgets.VBox):
 
     def __init__(self):
         self._cards = widgets.HTML(layout=widgets.Layout(flex="3 1 0"))
-        self._chart = widgets.HTML(layout=widgets.Layout(flex="2 1 0", min_width="320px"))
+        self._chart = widgets.HTML(layout=widgets.Layout(flex="1.6 1 0", min_width="340px"))
         title = widgets.HTML('<div class="ech-tile-title">Échéances</div>')
         body = widgets.HBox([self._cards, self._chart], layout=widgets.Layout(gap="16px", align_items="flex-start"))
         super().__init__([title, body])
         self.add_class("ech-tile")
 
     def show(self, kpis: dict) -> None:
-        self._cards.value = f'<div style="display:flex;flex-wrap:wrap;gap:10px">{cards_html(kpis)}</div>'
+        self._cards.value = f'<div class="ech-cards">{cards_html(kpis)}</div>'
         self._chart.value = chart_html(kpis["buckets"])
