@@ -405,3 +405,35 @@ class Workspace:
             "dso": self.dso(as_of),
             "buckets": {str(key): int(value) for key, value in by_bucket.items()},
         }
+
+    # --- mail ------------------------------------------------------------
+    def send(self, document_id: int, to=(), cc=(), bcc=(), attach=(), force: bool = False):
+        """Email document ``document_id`` of the log (outbox or SMTP, per settings); returns the attempt.
+
+        Without ``force``, raises ``mail.AlreadySent`` when the document was sent (or may have been), when
+        it is a reminder for invoices the client was reminded of by email less than ``[mail]
+        min_interval_days`` ago, or for invoices paid since. A delivery failure is not raised: it is the
+        returned ``mail.Sending``'s ``status`` (``à renvoyer``/``échec``) and ``reason``.
+        """
+        from echeances.mail import service
+
+        return service.send_document(self, document_id, to=to, cc=cc, bcc=bcc, attach=attach, force=force)
+
+    def sent_status(self) -> pd.DataFrame:
+        """Per logged document, its latest email attempt (status, time, recipients, reason)."""
+        from echeances.mail import service
+
+        return service.sent_status(self)
+
+    def reminder_marks(self) -> pd.DataFrame:
+        """Per invoice code: ``last_reminder_at``, ``last_reminder_template``, ``reminders_sent``, ``emailed``
+        (join to open items with ``echeances.mail.marks.with_reminder_marks``)."""
+        from echeances.mail import service
+
+        return service.marks(self)
+
+    def mail_test(self, to: str | None = None):
+        """Send a test message with the mail settings; raises ``mail.DeliveryError`` explained in French."""
+        from echeances.mail import service
+
+        return service.mail_test(self, to)

@@ -70,7 +70,11 @@ def email_context(settings: Mapping[str, Any], frames, open_items: pd.DataFrame,
     invoices = frames.invoices.set_index("invoice")
     client = clients.loc[doc.client] if doc.client is not None and doc.client in clients.index else None
     site = sites.loc[doc.site] if doc.site is not None and doc.site in sites.index else None
-    outstanding = open_items.groupby("invoice")["outstanding"].sum() if len(open_items) else pd.Series(dtype="int64")
+    # What is late is what the email claims: a retention not yet due is not chased with the net part.
+    late = open_items[open_items["days_overdue"] > 0] if len(open_items) else open_items
+    outstanding = late.groupby("invoice")["outstanding"].sum() if len(late) else pd.Series(dtype="int64")
+    if len(open_items):
+        outstanding = outstanding.combine_first(open_items.groupby("invoice")["outstanding"].sum())
     rows = []
     for code in doc.invoices:
         if code not in invoices.index:

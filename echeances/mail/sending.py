@@ -68,7 +68,7 @@ class Sending:
 
 def utcnow() -> dt.datetime:
     """Naive UTC, as the store keeps times."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 def format_time(moment: dt.datetime) -> str:

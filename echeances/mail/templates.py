@@ -8,7 +8,7 @@ shipped files one by one. Templates get ready data (see ``email_context``):
 - ``client``: ``name``, ``client_id``; ``site``: ``name``, ``site_id`` (or none)
 - ``document``: ``id``, ``kind``, ``template``, ``date``, ``filename``
 - ``invoices``: list of ``number``, ``issue_date``, ``due_date``, ``total``,
-  ``outstanding`` (all text, amounts and dates already formatted)
+  ``outstanding`` (what is overdue; all of it when nothing is) — text, already formatted
 - ``invoice_numbers`` (``F-1, F-2``), ``total_outstanding`` (``1 234,56 €``)
 """
 from __future__ import annotations
