@@ -34,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     except EcheancesError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as Unix tools do.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
         return 130
