@@ -335,12 +335,12 @@ class Workspace:
                 drafts.append(self._draft_statement(request) if isinstance(request, StatementRequest)
                               else self._draft_reminder(request, cache))
             except EcheancesError as exc:
-                problems.append(str(exc))
+                problems.append(exc)
+        if len(problems) == 1:
+            raise problems[0]
         if problems:
-            if len(problems) == 1:
-                raise EcheancesError(problems[0])
             raise EcheancesError(f"{len(problems)} document(s) impossible(s), aucun n'a été créé :\n"
-                                 + "\n".join(problems))
+                                 + "\n".join(map(str, problems)))
         return self._document_maker().render(drafts, progress, processes)
 
     def templates(self) -> list:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import traceback
 from dataclasses import dataclass
 from decimal import Decimal
@@ -62,10 +63,10 @@ FILTERS = {"amount": amount, "long_date": long_date, "short_date": short_date, "
 
 def template_dirs(workspace: Path | None) -> list[Path]:
     """Where templates and assets are looked up, first match wins: the workspace's folder, then the defaults."""
-    dirs = [DEFAULT_TEMPLATES]
-    if workspace is not None and (Path(workspace) / USER_TEMPLATES).is_dir():
-        dirs.insert(0, (Path(workspace) / USER_TEMPLATES).resolve())
-    return dirs
+    if workspace is None:
+        return [DEFAULT_TEMPLATES]
+    # Listed even before it exists, so a folder created later is picked up without reopening.
+    return [(Path(workspace) / USER_TEMPLATES).resolve(), DEFAULT_TEMPLATES]
 
 
 def make_environment(dirs: list[Path]) -> jinja2.Environment:
@@ -73,7 +74,7 @@ def make_environment(dirs: list[Path]) -> jinja2.Environment:
     env = ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
         autoescape=True, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, auto_reload=False,
+        trim_blocks=True, lstrip_blocks=True, auto_reload=True,
     )
     env.filters.update(FILTERS)
     return env
@@ -113,6 +114,20 @@ def _template_line(exc: BaseException, dirs: list[Path]) -> tuple[str | None, in
     return where
 
 
+_UNDEFINED = re.compile(r"'(?P<name>[^']+)' is undefined")
+_NO_ATTRIBUTE = re.compile(r"'(?P<owner>[^']+)' has no attribute '(?P<name>[^']+)'")
+
+
+def _undefined_message(message: str | None) -> str:
+    """Jinja's English message about a missing name, in French."""
+    text = message or ""
+    if match := _UNDEFINED.fullmatch(text):
+        return f"la variable « {match['name']} » n'existe pas (voir templates/README.md)"
+    if match := _NO_ATTRIBUTE.fullmatch(text):
+        return f"« {match['name']} » n'existe pas dans cette donnée (voir templates/README.md)"
+    return f"donnée inconnue — {text}"
+
+
 def render_html(env: jinja2.Environment, template: str, context: dict) -> str:
     """Render ``template`` (name without ``.html``) with ``context``; errors become ``TemplateError``."""
     dirs = [Path(p) for p in env.loader.searchpath]
@@ -128,7 +143,7 @@ def render_html(env: jinja2.Environment, template: str, context: dict) -> str:
         raise TemplateError(f"Modèle {file}, ligne {exc.lineno} : erreur de syntaxe — {exc.message}") from None
     except jinja2.UndefinedError as exc:
         file, line = _template_line(exc, dirs)
-        raise TemplateError(f"Modèle {file or name}, ligne {line} : variable inconnue — {exc.message}") from None
+        raise TemplateError(f"Modèle {file or name}, ligne {line} : {_undefined_message(exc.message)}") from None
     except SecurityError as exc:
         file, line = _template_line(exc, dirs)
         raise TemplateError(f"Modèle {file or name}, ligne {line} : opération interdite — {exc}") from None
