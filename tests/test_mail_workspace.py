@@ -185,3 +185,26 @@ def test_cli__mail_test_reaches_a_real_server(ws, capsys, monkeypatch):
     assert capsys.readouterr().out == f"Message de test accepté par 127.0.0.1:{port}.\n"
     [content] = handler.messages
     assert email.message_from_bytes(content, policy=email.policy.default)["Subject"] == "Échéances : message de test"
+
+
+def test_send__two_processes_at_once_send_once(ws):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    doc = log_document(ws, "relance_1", invoices=("F1",))
+    barrier = Barrier(4)
+
+    def attempt(_):
+        other = Workspace.open(ws.path)  # its own engine and connections, like another process
+        try:
+            barrier.wait()
+            return other.send(doc).status
+        except AlreadySent:
+            return "refusé"
+        finally:
+            other.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        results = sorted(pool.map(attempt, range(4)))
+    assert results == ["envoyé", "refusé", "refusé", "refusé"]
+    assert len(outbox_messages(ws)) == 1
