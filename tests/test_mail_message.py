@@ -215,3 +215,28 @@ def test_outbox__eml_parses_with_the_right_parts(root):
     assert parts == {"relance-7.pdf": ("application/pdf", PDF), "F-2026-001.pdf": ("application/pdf", INVOICE_PDF)}
     assert not list((root / "outbox").glob(".*.tmp"))
     assert "Bcc" not in out.message  # only the draft keeps it
+
+
+# --- reminder marks (pure) --------------------------------------------------
+def test_reminder_marks__latest_reminder_decides_the_blue_icon():
+    import pandas as pd
+
+    from echeances.mail.marks import reminder_marks
+
+    t = pd.Timestamp
+    documents = pd.DataFrame({
+        "document": [1, 2, 3], "kind": ["reminder", "reminder", "statement"],
+        "template": ["relance_1", "relance_2", "releve_compte_client"],
+        "created_at": [t("2026-11-01 09:00"), t("2026-11-20 09:00"), t("2026-11-25 09:00")],
+        "invoices": [(10, 11), (10,), (10, 11)],
+    })
+    sendings = pd.DataFrame({
+        "sending": [1, 2, 3], "document": [1, 1, 3], "status": ["à renvoyer", "envoyé", "envoyé"],
+        "kind": ["reminder", "reminder", "statement"], "template": ["relance_1", "relance_1", "releve_compte_client"],
+        "invoices": [(10, 11), (10, 11), (10, 11)],
+        "started_at": [t("2026-11-02 08:00"), t("2026-11-03 08:00"), t("2026-11-26 08:00")],
+        "finished_at": [t("2026-11-02 08:01"), t("2026-11-03 08:01"), t("2026-11-26 08:01")],
+    })
+    marks = reminder_marks(documents, sendings)
+    assert marks.loc[10].tolist() == [t("2026-11-20 09:00"), "relance_2", 2, False]  # printed letter last
+    assert marks.loc[11].tolist() == [t("2026-11-03 08:01"), "relance_1", 1, True]   # statement does not count

@@ -208,3 +208,19 @@ def test_send__two_processes_at_once_send_once(ws):
         results = sorted(pool.map(attempt, range(4)))
     assert results == ["envoyé", "refusé", "refusé", "refusé"]
     assert len(outbox_messages(ws)) == 1
+
+
+def test_send__reminder_for_an_invoice_paid_since_needs_force(ws):
+    import datetime as dt
+
+    from echeances.allocation import PaymentSpec
+
+    doc = log_document(ws, "relance_1", invoices=("F1", "F3"))
+    ws.record_payment(PaymentSpec(client_id="C1", date=dt.date(2026, 12, 2), amount=30000,
+                                  allocations=(("F3", None),)))
+    with pytest.raises(AlreadySent) as refused:
+        ws.send(doc)
+    assert str(refused.value) == (f"Relance inutile : F3 est réglée depuis la création du document {doc}. "
+                                  "Refaites la relance, ou utilisez --force pour l'envoyer quand même.")
+    assert not (ws.path / "outbox").exists()
+    assert ws.send(doc, force=True).status == "envoyé"
