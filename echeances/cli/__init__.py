@@ -13,6 +13,7 @@ from echeances.errors import EcheancesError
 COMMAND_MODULES = [
     "echeances.cli.receivables",
     "echeances.cli.payments",
+    "echeances.cli.documents",
     "echeances.cli.mail",
 ]
 

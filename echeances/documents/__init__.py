@@ -117,7 +117,8 @@ class Maker:
         html = render_html(self.env, template, context)
         numbers = _invoice_numbers(context)
         codes = frames.invoices.set_index("number")["invoice"]
-        total = context["grand_total"] if kind == "reminder" else context["closing_balance"]
+        # The log keeps the principal in arrears (a letter may add penalties) or the closing balance.
+        total = context["totals"]["outstanding"] if kind == "reminder" else context["closing_balance"]
         site = context["site"]["site_id"] if context["site"] else None
         return Draft(kind, template, scope, context["client"]["client_id"], site,
                      tuple(int(codes[n]) for n in numbers), numbers, as_of, period_start, int(total), html)
