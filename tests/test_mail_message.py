@@ -240,3 +240,12 @@ def test_reminder_marks__latest_reminder_decides_the_blue_icon():
     marks = reminder_marks(documents, sendings)
     assert marks.loc[10].tolist() == [t("2026-11-20 09:00"), "relance_2", 2, False]  # printed letter last
     assert marks.loc[11].tolist() == [t("2026-11-03 08:01"), "relance_1", 1, True]   # statement does not count
+
+
+def test_templates__letter_without_its_own_email_uses_the_generic_one(root):
+    (root / "templates").mkdir()
+    out = compose(root, CONFIG, document(template="relance_chantier_perso"), context())
+    assert out.message["Subject"] == "Factures en attente de règlement — Bâtiments Durand"
+    with pytest.raises(MessageRefused) as refused:
+        render_email("relance_chantier_perso", context(), template_folders(root))
+    assert str(refused.value) == "Modèle d'email introuvable : relance_chantier_perso.txt"

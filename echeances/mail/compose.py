@@ -20,7 +20,7 @@ from echeances.mail.attachments import check_total, load_attachment
 from echeances.mail.config import MailConfig
 from echeances.mail.message import (MessageRefused, build_message, new_message_id, parse_address,
                                     recipients)
-from echeances.mail.sending import Outgoing
+from echeances.mail.sending import Outgoing, is_reminder
 from echeances.mail.templates import render_email, template_folders
 from echeances.money import format_amount
 
@@ -121,7 +121,8 @@ def compose(workspace: Path, config: MailConfig, doc: DocumentToSend, context: M
         who = f"le client {doc.client_label}" if doc.client_label else "le client"
         raise MessageRefused(f"Aucun destinataire : {who} n'a pas d'adresse email ; indiquez-en une (--to).")
     people = recipients([*main, *to], cc, bcc)
-    subject, body = render_email(doc.template, context, template_folders(workspace))
+    fallback = "_relance" if is_reminder(doc.kind, doc.template) else "_releve"
+    subject, body = render_email(doc.template, context, template_folders(workspace), fallback)
     files = [load_attachment(workspace, doc.file, config.max_attachment_bytes)]
     files += _invoice_pdfs(workspace, doc.invoice_pdfs, config.max_attachment_bytes)
     files += [load_attachment(workspace, path, config.max_attachment_bytes) for path in attach]

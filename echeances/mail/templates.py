@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from echeances.mail.message import MessageRefused, check_header
 
@@ -33,21 +33,27 @@ def template_folders(workspace: Path | None) -> list[Path]:
     return [*folders, SHIPPED]
 
 
-def _environment(folders: list[Path]) -> SandboxedEnvironment:
-    return SandboxedEnvironment(loader=FileSystemLoader([str(f) for f in folders]), undefined=StrictUndefined,
+def _environment(folders: list[Path]) -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(loader=FileSystemLoader([str(f) for f in folders]), undefined=StrictUndefined,
                                 autoescape=False, keep_trailing_newline=True, trim_blocks=True,
                                 lstrip_blocks=True)
 
 
-def render_email(template: str, context: Mapping[str, Any], folders: list[Path]) -> tuple[str, str]:
-    """``(subject, body)`` of ``template`` rendered with ``context``; refused with the reason otherwise."""
+def render_email(template: str, context: Mapping[str, Any], folders: list[Path],
+                 fallback: str | None = None) -> tuple[str, str]:
+    """``(subject, body)`` of ``template`` rendered with ``context``; refused with the reason otherwise.
+
+    ``fallback`` (``_relance`` or ``_releve``) serves a letter template that has no email of its own.
+    """
     if not _NAME.fullmatch(template or ""):
         raise MessageRefused(f"Modèle d'email invalide : « {template} ».")
     env = _environment(folders)
     try:
         source, filename, _ = env.loader.get_source(env, f"{template}.txt")
     except TemplateError:
-        raise MessageRefused(f"Modèle d'email introuvable : {template}.txt") from None
+        if fallback is None:
+            raise MessageRefused(f"Modèle d'email introuvable : {template}.txt") from None
+        source, filename, _ = env.loader.get_source(env, f"{fallback}.txt")
     first, _, rest = source.partition("\n")
     match = _SUBJECT.fullmatch(first.strip())
     if not match:
