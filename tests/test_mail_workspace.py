@@ -224,3 +224,19 @@ def test_send__reminder_for_an_invoice_paid_since_needs_force(ws):
                                   "Refaites la relance, ou utilisez --force pour l'envoyer quand même.")
     assert not (ws.path / "outbox").exists()
     assert ws.send(doc, force=True).status == "envoyé"
+
+
+def test_cli__send_options_for_commands_that_make_a_document(ws, capsys):
+    import argparse
+
+    from echeances.cli.mail import add_send_options, send_made
+
+    parser = argparse.ArgumentParser()
+    add_send_options(parser)
+    doc = log_document(ws, "relance_1", invoices=("F1",))
+    assert send_made(ws, doc, parser.parse_args([])) == 0 and not (ws.path / "outbox").exists()
+    assert send_made(ws, doc, parser.parse_args(["--send", "--mail-cc", "chef@dupont.example"])) == 0
+    assert capsys.readouterr().out.startswith(f"Document {doc} déposé dans la boîte d'envoi (essai 1) à "
+                                              "compta@dupont.example, chef@dupont.example")
+    with pytest.raises(AlreadySent):
+        send_made(ws, doc, parser.parse_args(["--send"]))

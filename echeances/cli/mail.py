@@ -19,14 +19,8 @@ def _workspace(args):
     return Workspace.open(args.workspace)
 
 
-def cmd_send(args) -> int:
-    ws = _workspace(args)
-    try:
-        sending = ws.send(args.document, to=args.to, cc=args.cc, bcc=args.bcc, attach=args.attach,
-                          force=args.force)
-    finally:
-        ws.close()
-    if args.format == "json":
+def _print_sending(sending, fmt: str) -> int:
+    if fmt == "json":
         json.dump({"document": sending.document, "attempt": sending.attempt, "status": sending.status,
                    "reason": sending.reason, "transport": sending.transport, "message_id": sending.message_id,
                    "recipients": list(sending.recipients)}, sys.stdout, ensure_ascii=False, indent=1)
@@ -38,6 +32,39 @@ def cmd_send(args) -> int:
     else:
         print(f"Document {sending.document} non envoyé ({sending.status}) : {sending.reason}", file=sys.stderr)
     return EXIT.get(sending.status, 1)
+
+
+def cmd_send(args) -> int:
+    ws = _workspace(args)
+    try:
+        sending = ws.send(args.document, to=args.to, cc=args.cc, bcc=args.bcc, attach=args.attach,
+                          force=args.force)
+    finally:
+        ws.close()
+    return _print_sending(sending, args.format)
+
+
+def add_send_options(parser) -> None:
+    """``--send`` and its recipients, for commands that make a document (``remind``, ``statement``)."""
+    parser.add_argument("--send", action="store_true", help="envoie aussi le document par email")
+    parser.add_argument("--mail-to", action="append", default=[], metavar="ADRESSE",
+                        help="avec --send : destinataire en plus de l'adresse du client (répétable)")
+    parser.add_argument("--mail-cc", action="append", default=[], metavar="ADRESSE",
+                        help="avec --send : copie (répétable)")
+    parser.add_argument("--force-send", action="store_true",
+                        help="avec --send : envoie même si une relance des mêmes factures est trop récente")
+
+
+def send_made(ws, document_id: int, args) -> int:
+    """After ``remind``/``statement --send``: email the document just made; returns the exit code."""
+    if not getattr(args, "send", False):
+        return 0
+    sending = ws.send(document_id, to=args.mail_to, cc=args.mail_cc, force=args.force_send)
+    # In JSON mode the document's entry is already on stdout: the sending is told on stderr.
+    if getattr(args, "format", "table") == "json":
+        print(f"Envoi : {sending.status}" + (f" — {sending.reason}" if sending.reason else ""), file=sys.stderr)
+        return EXIT.get(sending.status, 1)
+    return _print_sending(sending, "table")
 
 
 def cmd_documents(args) -> int:
