@@ -22,8 +22,8 @@ COLUMNS = {
     "days_overdue": "Retard (j)",
 }
 MONEY = ("Montant", "Réglé", "Reste dû")
-WIDTHS = {"Facture": 100, "Type": 118, "Client": 180, "Chantier": 210, "Chargé d'affaire": 126, "Date": 84,
-          "Échéance": 90, "Montant": 104, "Réglé": 98, "Reste dû": 104, "Retard (j)": 78}
+WIDTHS = {"Facture": 100, "Type": 140, "Client": 180, "Chantier": 216, "Chargé d'affaire": 126, "Date": 84,
+          "Échéance": 90, "Montant": 104, "Réglé": 98, "Reste dû": 104, "Retard (j)": 88}
 LATE = "cell.metadata.data['Retard (j)'] > 0"
 # Cents → "1 234,56 €" as Babel writes it in fr_FR (narrow no-break space, no-break space before €).
 EUROS = ("replace(replace(format(cell.value / 100, ',.2f'), regexp(',', 'g'), '\u202f'), '.', ',') + '\u00a0€'")

@@ -17,7 +17,7 @@ CSS = f"""
 .ech-cards {{ display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 10px; }}
 .ech-card {{ background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px 14px;
             box-shadow: 0 1px 2px rgba(0,0,0,.04); }}
-.ech-card .ech-label {{ color: {MUTED}; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }}
+.ech-card .ech-label {{ color: {MUTED}; font-size: 13px; font-weight: 500; }}
 .ech-card .ech-value {{ font-size: 19px; font-weight: 600; white-space: nowrap; }}
 .ech-card .ech-note {{ color: {MUTED}; font-size: 12px; line-height: 1.3; }}
 .ech-card.ech-alert .ech-value {{ color: {RED}; }}

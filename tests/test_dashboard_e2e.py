@@ -1,0 +1,175 @@
+"""The Voilà app in a real headless Chromium (Debian's), on the demo data: what a user sees and clicks."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from echeances import Workspace
+from echeances.demo import write_demo
+from echeances.ui.grid import COLUMNS, WIDTHS
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+HEADER_HEIGHT, ROW_HEIGHT = 30, 26  # as set in echeances.ui.grid.build_grid
+
+
+def missing(reason: str):
+    """No browser here: a local run skips, CI (CI=true) fails."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true : {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        missing(f"{CHROMIUM} absent (paquet Debian chromium, voir scripts/apt-packages-test.txt)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("playwright absent (extra test de pyproject.toml)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    write_demo(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def app(demo):
+    """``echeances --workspace DEMO app --no-browser`` on a free port, as scripts/app.sh runs it."""
+    port = free_port()
+    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / "voila.log", "w")
+    process = subprocess.Popen([sys.executable, "-m", "echeances", "--workspace", str(demo), "app",
+                                "--port", str(port), "--no-browser"],
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, f"Voilà s'est arrêté, voir {log.name}"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "Voilà n'écoute toujours pas après 90 s"
+                time.sleep(0.3)
+        yield process, f"http://127.0.0.1:{port}/"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+        log.close()
+
+
+def column_left(name: str) -> int:
+    names = list(COLUMNS.values())
+    return sum(WIDTHS[n] for n in names[: names.index(name)])
+
+
+def red_pixels(page, column: str, row: int) -> int:
+    """Reddish pixels painted by the grid in one cell (the grid draws on a canvas: no DOM text to read)."""
+    x, width = column_left(column) + 2, WIDTHS[column] - 4
+    y = HEADER_HEIGHT + row * ROW_HEIGHT + 3
+    return page.evaluate("""([x, y, w, h]) => {
+        let n = 0;
+        for (const canvas of document.querySelectorAll('.lm-DataGrid canvas')) {
+            const d = canvas.getContext('2d').getImageData(x, y, w, h).data;
+            for (let i = 0; i < d.length; i += 4) if (d[i] > 140 && d[i + 1] < 90 && d[i + 2] < 90 && d[i + 3] > 0) n++;
+        }
+        return n; }""", [x, y, width, ROW_HEIGHT - 6])
+
+
+def cell_pixels(page, column: str, row: int) -> str:
+    """A fingerprint of what one cell shows."""
+    x, y = column_left(column) + 2, HEADER_HEIGHT + row * ROW_HEIGHT + 3
+    return page.evaluate("""([x, y, w, h]) => [...document.querySelectorAll('.lm-DataGrid canvas')]
+        .map(c => Array.from(c.getContext('2d').getImageData(x, y, w, h).data).join(',')).join('|')""",
+                         [x, y, WIDTHS[column] - 4, ROW_HEIGHT - 6])
+
+
+def grid_painted(page) -> bool:
+    return red_pixels(page, "Échéance", 0) > 0
+
+
+def test_dashboard__grid_shows_overdue_in_red_and_the_client_filter_narrows_it(app, browser, demo):
+    process, url = app
+    ws = Workspace.open(demo)
+    items = ws.open_items()
+    first_client = items["client_id"].iloc[0]
+    other = next(c for c in items["client_id"] if c != first_client)
+    expected = ws.find_open_items(client_id=other)
+    assert items["days_overdue"].iloc[0] > 0, "the demo's oldest item is overdue"
+
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="fr-FR")
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    started = time.monotonic()
+    page.goto(url)
+    page.wait_for_selector(".lm-DataGrid canvas", timeout=90_000)
+    page.wait_for_function("() => document.querySelectorAll('.lm-DataGrid canvas').length > 0", timeout=10_000)
+    deadline = time.monotonic() + 30
+    while not grid_painted(page):
+        assert time.monotonic() < deadline, "la grille ne s'est pas dessinée"
+        page.wait_for_timeout(100)
+    painted = time.monotonic() - started
+    print(f"\nnavigation → grille dessinée : {painted:.1f} s ({len(items)} échéances)")
+
+    # The oldest échéance is overdue: its due date is red, its issue date is not.
+    assert red_pixels(page, "Échéance", 0) > 20
+    assert red_pixels(page, "Date", 0) == 0
+    totals = page.locator(".ech-totals")
+    assert f"{len(items)} échéance(s)" in totals.inner_text()
+    assert "Balance âgée" in page.locator(".ech-tile").inner_text()
+    page.wait_for_timeout(300)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "dashboard.png")
+    (ROOT / "docs").mkdir(exist_ok=True)
+    shutil.copyfile(ARTIFACTS / "dashboard.png", ROOT / "docs" / "dashboard.png")
+
+    # Choosing another client narrows rows and totals to that client's échéances.
+    before = cell_pixels(page, "Client", 0)
+    client = page.locator(".widget-dropdown").filter(has=page.locator("label", has_text="Client")).first
+    client.locator("select").select_option(label=f"{expected['client_name'].iloc[0]} ({other})")
+    page.wait_for_function("n => document.querySelector('.ech-totals').innerText.includes(n + ' échéance(s)')",
+                           arg=str(len(expected)), timeout=20_000)
+    deadline = time.monotonic() + 10
+    while cell_pixels(page, "Client", 0) == before:
+        assert time.monotonic() < deadline, "la grille n'a pas changé après le filtre client"
+        page.wait_for_timeout(100)
+    from echeances.money import format_amount
+    assert format_amount(int(expected["outstanding"].sum())) in totals.inner_text()
+    page.screenshot(path=ARTIFACTS / "dashboard-client.png")
+
+    # Nothing was asked of any other machine, and the server listens on the loopback only.
+    outside = [u for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")
+               and urlparse(u).hostname != "127.0.0.1"]
+    assert outside == []
+    import psutil
+    voila = psutil.Process(process.pid).children(recursive=True)
+    listening = {c.laddr.ip for p in voila for c in p.net_connections("tcp") if c.status == psutil.CONN_LISTEN
+                 and c.laddr.port == urlparse(url).port}
+    assert listening == {"127.0.0.1"}
+    page.close()
