@@ -362,3 +362,40 @@ def test_smtp__killed_after_acceptance_is_detected_and_not_sent_twice(workspace,
     forced = send(store, outgoing(workspace, cfg), SMTPTransport(cfg, None), force=True)
     assert (forced.status, forced.attempt) == ("envoyé", 2)
     assert len(recorder.messages) == 2
+
+
+# --- timeouts ---------------------------------------------------------------
+def test_smtp__silent_server_times_out_and_is_to_resend(workspace, store):
+    with socket.socket() as silent:  # accepts the connection, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        cfg = config(port, timeout=1)
+        sending = send(store, outgoing(workspace, cfg), SMTPTransport(cfg, None))
+    assert sending.status == "à renvoyer"
+    assert sending.reason == (f"Délai dépassé (1 s) pendant l'étape « connexion » avec 127.0.0.1:{port}. "
+                              "Le message est à renvoyer.")
+
+
+def test_smtp__no_answer_after_the_message_is_uncertain_and_needs_force(workspace, store, recorder):
+    import asyncio
+
+    class SlowToAnswer(Recorder):
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            await asyncio.sleep(3)  # took the message; the "250" comes too late for the client
+            return "250 OK"
+
+    slow = SlowToAnswer()
+    controller = start_server(slow)
+    try:
+        cfg = config(controller.port, timeout=1)
+        sending = send(store, outgoing(workspace, cfg), SMTPTransport(cfg, None))
+        assert sending.status == "en cours"
+        assert sending.reason.endswith("Le message a peut-être été accepté : vérifiez avant de le renvoyer "
+                                       "(--force).")
+        with pytest.raises(AlreadySent, match="^Le document 7 a un envoi commencé le "):
+            send(store, outgoing(workspace, cfg), SMTPTransport(cfg, None))
+    finally:
+        controller.stop()
+    assert len(slow.messages) == 1 and statuses(store) == [(7, 1, "en cours")]

@@ -204,6 +204,9 @@ class SMTPTransport:
         if isinstance(exc, ssl.SSLError):
             return FAILED, f"Échec de la négociation TLS avec {where} ({exc.reason or exc}) : vérifiez le port et la sécurité."
         uncertain = phase == "données"
+        silent = isinstance(exc.__context__, (TimeoutError, socket.timeout))
+        if isinstance(exc, smtplib.SMTPServerDisconnected) and silent:
+            exc = exc.__context__  # smtplib reports a silent server as a disconnection
         if isinstance(exc, ConnectionRefusedError):
             reason = f"Connexion refusée par {where} : le serveur SMTP est arrêté ou l'adresse est fausse."
         elif isinstance(exc, socket.gaierror):
