@@ -20,13 +20,13 @@ class FilterBar(widgets.HBox):
     """Dropdowns and search box; ``values()`` gives the keyword arguments of ``Workspace.find_open_items``."""
 
     def __init__(self, items: pd.DataFrame):
-        self.client = widgets.Dropdown(description="Client", layout=widgets.Layout(width="250px"))
-        self.site = widgets.Dropdown(description="Chantier", layout=widgets.Layout(width="300px"))
-        self.manager = widgets.Dropdown(description="Chargé d'affaire", layout=widgets.Layout(width="310px"))
+        self.client = widgets.Dropdown(description="Client", layout=widgets.Layout(width="260px"))
+        self.site = widgets.Dropdown(description="Chantier", layout=widgets.Layout(width="290px"))
+        self.manager = widgets.Dropdown(description="Chargé d'affaire", layout=widgets.Layout(width="300px"))
         self.overdue = widgets.Checkbox(description="En retard seulement", indent=False,
                                         layout=widgets.Layout(width="170px"))
         self.text = widgets.Text(placeholder="Rechercher : facture, client, chantier…", continuous_update=False,
-                                 layout=widgets.Layout(width="250px"))
+                                 layout=widgets.Layout(width="240px"))
         for control, width in ((self.client, "48px"), (self.site, "62px"), (self.manager, "112px")):
             control.style.description_width = width
         self._items, self._updating, self._handler = items, False, lambda: None
