@@ -240,3 +240,10 @@ def test_cli__send_options_for_commands_that_make_a_document(ws, capsys):
                                               "compta@dupont.example, chef@dupont.example")
     with pytest.raises(AlreadySent):
         send_made(ws, doc, parser.parse_args(["--send"]))
+
+
+def test_sent_status__a_store_that_never_sent_has_an_empty_log(ws):
+    doc = log_document(ws, "relance_1", invoices=("F1",))
+    status = ws.sent_status()
+    assert status[["document", "status", "attempts"]].values.tolist() == [[doc, "", 0]]
+    assert ws.reminder_marks().loc[ws.invoice_code("F1"), ["reminders_sent", "emailed"]].tolist() == [1, False]

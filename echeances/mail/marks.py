@@ -39,7 +39,8 @@ def reminder_marks(documents: pd.DataFrame | None, sendings: pd.DataFrame) -> pd
         docs = from_log[columns]
     docs = docs[_reminders(docs)] if len(docs) else docs
     accepted = sendings[sendings["status"] == SENT].groupby("document")["finished_at"].min()
-    docs = docs.assign(emailed_at=docs["document"].map(accepted))
+    # reindex, not map: mapping through an empty datetime series fails in pandas
+    docs = docs.assign(emailed_at=accepted.astype("datetime64[ns]").reindex(docs["document"]).to_numpy())
     docs = docs.assign(at=docs["emailed_at"].fillna(docs["created_at"]).astype("datetime64[ns]"))
     rows = docs.explode("invoices").dropna(subset=["invoices"])
     if rows.empty:

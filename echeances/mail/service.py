@@ -97,8 +97,6 @@ def mail_test(ws, to: str | None = None) -> Delivery:
 
 def sendings_frame(ws) -> pd.DataFrame:
     """The sendings log, one row per attempt (see ``store.sendings.read_sendings``)."""
-    with ws.store.write() as conn:
-        log.ensure_table(conn)
     with ws.store.read() as conn:
         return log.read_sendings(conn)
 
@@ -122,7 +120,7 @@ def sent_status(ws) -> pd.DataFrame:
         "created_at": pd.to_datetime(documents["created_at"]),
         "status": documents["document"].map(latest["status"]).astype("string").fillna(""),
         "attempts": documents["document"].map(counts).fillna(0).astype("int64"),
-        "sent_at": pd.to_datetime(documents["document"].map(sent_at)),
+        "sent_at": sent_at.astype("datetime64[ns]").reindex(documents["document"]).to_numpy(),
         "to_addrs": documents["document"].map(latest["to_addrs"]).astype("string"),
         "reason": documents["document"].map(latest["reason"]).astype("string"),
         "message_id": documents["document"].map(latest["message_id"]).astype("string"),

@@ -100,7 +100,12 @@ def mark_result(conn: sa.Connection, sending: int, status: str, reason: str | No
 
 
 def read_sendings(conn: sa.Connection) -> pd.DataFrame:
-    """The whole log as a typed frame (``sending`` is the row id, ``invoices`` a tuple of codes)."""
+    """The whole log as a typed frame (``sending`` is the row id, ``invoices`` a tuple of codes).
+
+    A store that never sent anything may not have the table yet: that is an empty log.
+    """
+    if not sa.inspect(conn).has_table(sendings.name):
+        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in COLUMNS.items()})
     frame = pd.read_sql(sa.select(sendings).order_by(sendings.c.id), conn).rename(columns={"id": "sending"})
     frame["client"] = frame["client"].fillna(-1)
     frame["invoices"] = frame["invoices"].map(decode_invoices)
