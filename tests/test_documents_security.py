@@ -150,10 +150,10 @@ def test_template_typo_names_the_template_and_the_line(tmp_path):
 
 
 def test_template_syntax_error_names_the_template_and_the_line(tmp_path):
-    ws = open_ws(tmp_path, **{"relance_2.html": "<p>\n{% if client.name %}\n</p>\n"})
+    ws = open_ws(tmp_path, **{"relance_2.html": "<p>\n{{ client.name }}\n{% endfor %}\n</p>\n"})
     with pytest.raises(TemplateError) as err:
         ws.reminder("relance_2", client="C1", as_of=AS_OF)
-    assert str(err.value).startswith("Modèle relance_2.html, ligne 3 : erreur de syntaxe — Unexpected end of template")
+    assert str(err.value).startswith("Modèle relance_2.html, ligne 3 : erreur de syntaxe — Encountered unknown tag 'endfor'")
 
 
 def test_override_is_used_and_listed_as_personalised(tmp_path):

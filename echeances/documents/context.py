@@ -168,7 +168,9 @@ def reminder_context(template: str, scope: Scope, frames: Frames, items: pd.Data
         raise EcheancesError(f"Rien à relancer : aucune échéance en retard pour {_describe(frames, scope)} "
                              f"au {as_of:%d/%m/%Y}")
     numbers = frames.invoices.set_index("invoice")["number"]
-    late = penalties[penalties["invoice"].isin(overdue["invoice"])]
+    position = {code: i for i, code in enumerate(dict.fromkeys(overdue["invoice"]))}
+    late = penalties[penalties["invoice"].isin(position)]
+    late = late.iloc[late["invoice"].map(position).argsort()]  # lines in the order of the items table
     pen = penalties_context(late, numbers, client["professional"], rate, contractual)
     totals = totals_of(overdue)
     deadline_days = int(settings.get("documents", {}).get("deadline_days", 8))

@@ -74,7 +74,7 @@ def make_environment(dirs: list[Path]) -> jinja2.Environment:
     env = ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
         autoescape=True, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, auto_reload=True,
+        auto_reload=True,  # no trim_blocks: in running text a newline after a tag is a needed space
     )
     env.filters.update(FILTERS)
     return env
