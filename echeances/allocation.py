@@ -309,7 +309,8 @@ class _Resolver:
         items = self.items[self.items["invoice"].isin(mine["invoice"]) & (self.items["outstanding"] > 0)]
         # Net part before the retention of the same invoice, whatever their dates.
         net_due = items[items["part"] == "net"].set_index("invoice")["due_date"]
-        after_net = items["invoice"].map(net_due).fillna(items["due_date"])
+        after_net = pd.Series(net_due.reindex(items["invoice"].to_numpy()).to_numpy(), index=items.index)
+        after_net = after_net.fillna(items["due_date"])
         key = items["due_date"].where(items["part"] == "net", np.maximum(items["due_date"], after_net))
         order = items.assign(_key=key, _part=items["part"].cat.codes).sort_values(["_key", "invoice", "_part"])
         numbers = mine.set_index("invoice")["number"]
