@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -49,9 +50,13 @@ def serve(workspace, port: int = 8866, open_browser: bool = True, host: str = "1
     env = voila_environment(workspace)
     print(f"Tableau de bord : http://{host}:{port}/  (Ctrl+C pour arrêter)", flush=True)
     process = subprocess.Popen(voila_command(port, open_browser, host), env=env, cwd=NOTEBOOK.parent)
+    # A stop asked of this process (service manager, kill) stops Voilà and its kernels with it.
+    previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:
         return process.wait()
     except KeyboardInterrupt:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=20)
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)

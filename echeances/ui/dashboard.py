@@ -5,6 +5,7 @@ import html
 
 import ipywidgets as widgets
 
+from echeances.ui.feedback import Notice, guarded
 from echeances.ui.items_tab import ItemsTab
 from echeances.ui.style import stylesheet
 from echeances.ui.tile import SummaryTile
@@ -27,14 +28,15 @@ class Dashboard(widgets.VBox):
         self.header = widgets.HTML()
         self.reload = widgets.Button(description="Actualiser", icon="refresh",
                                      tooltip="Relire les données (après une saisie ailleurs)")
-        self.reload.on_click(lambda _: self.refresh())
+        self.notice = Notice()
+        self.reload.on_click(guarded(self.notice, "Impossible de relire les données.")(lambda _: self.refresh()))
         self.tile = SummaryTile()
         self.items = ItemsTab(workspace, as_of)
         self.tabs = widgets.Tab([self.items] + [_placeholder(text) for text in NEXT_VERSION.values()],
                                 titles=["Échéances", *NEXT_VERSION])
         top = widgets.HBox([self.header, self.reload],
                            layout=widgets.Layout(justify_content="space-between", align_items="center"))
-        super().__init__([stylesheet(), top, self.tile, self.tabs], layout=widgets.Layout(gap="10px"))
+        super().__init__([stylesheet(), top, self.notice, self.tile, self.tabs])
         self.add_class("ech-root")
         self._show_summary()
 

@@ -32,7 +32,8 @@ class FilterBar(widgets.HBox):
         self._items, self._updating, self._handler = items, False, lambda: None
         self.set_choices(items)
         super().__init__([self.client, self.site, self.manager, self.overdue, self.text],
-                         layout=widgets.Layout(flex_flow="row wrap", gap="6px", align_items="center"))
+                         layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
+        self.add_class("ech-filters")
 
     def set_choices(self, items: pd.DataFrame) -> None:
         """Offer the clients, sites and managers that have open items (keeps the current choice if still there)."""

@@ -7,6 +7,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from echeances.money import format_amount
+from echeances.ui.feedback import Notice, guarded
 from echeances.ui.filters import FilterBar
 from echeances.ui.grid import build_grid, grid_frame
 
@@ -33,8 +34,10 @@ class ItemsTab(widgets.VBox):
         self.filters = FilterBar(items)
         self.totals = widgets.HTML(totals_html(items))
         self.grid = build_grid(items)
-        self.filters.on_change(self.refresh)
-        super().__init__([self.filters, self.totals, self.grid], layout=widgets.Layout(gap="6px"))
+        self.notice = Notice()
+        self.filters.on_change(guarded(self.notice, "Impossible d'afficher les échéances.")(self.refresh))
+        super().__init__([self.filters, self.notice, self.totals, self.grid])
+        self.add_class("ech-items")
 
     def refresh(self, reload_choices: bool = False) -> None:
         """Query the workspace with the current filters and show the result."""

@@ -11,7 +11,10 @@ MUTED = "#6b7280"
 CSS = f"""
 <style>
 .ech-root {{ font-family: "Segoe UI", "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: {INK};
-             margin: 0 auto; }}
+             margin: 0 auto; gap: 10px; }}
+.ech-filters {{ gap: 6px; }}
+.ech-items {{ gap: 6px; }}
+.ech-tile-body {{ gap: 16px; }}
 .ech-header h1 {{ font-size: 22px; margin: 0; font-weight: 600; }}
 .ech-header .ech-sub {{ color: {MUTED}; font-size: 13px; }}
 .ech-cards {{ display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 10px; }}
@@ -30,6 +33,8 @@ CSS = f"""
 .ech-totals {{ font-size: 13px; color: {INK}; padding: 4px 2px; }}
 .ech-totals b {{ font-variant-numeric: tabular-nums; }}
 .ech-totals .ech-late {{ color: {RED}; }}
+.ech-error {{ color: {RED}; background: #fef3f2; border: 1px solid #fecdca; border-radius: 6px;
+              padding: 6px 10px; font-size: 13px; }}
 .ech-placeholder {{ color: {MUTED}; font-size: 14px; padding: 24px 8px; }}
 .ech-empty {{ color: {MUTED}; font-style: italic; padding: 8px 2px; }}
 </style>

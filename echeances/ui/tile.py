@@ -52,7 +52,8 @@ class SummaryTile(widgets.VBox):
         self._cards = widgets.HTML(layout=widgets.Layout(flex="3 1 0"))
         self._chart = widgets.HTML(layout=widgets.Layout(flex="1.6 1 0", min_width="340px"))
         title = widgets.HTML('<div class="ech-tile-title">Échéances</div>')
-        body = widgets.HBox([self._cards, self._chart], layout=widgets.Layout(gap="16px", align_items="flex-start"))
+        body = widgets.HBox([self._cards, self._chart], layout=widgets.Layout(align_items="flex-start"))
+        body.add_class("ech-tile-body")
         super().__init__([title, body])
         self.add_class("ech-tile")
 

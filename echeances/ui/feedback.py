@@ -1,0 +1,41 @@
+"""Errors met in a handler become one French line in the view, never a traceback."""
+from __future__ import annotations
+
+import functools
+import html
+import logging
+
+import ipywidgets as widgets
+
+from echeances.errors import EcheancesError
+
+log = logging.getLogger(__name__)
+
+
+class Notice(widgets.HTML):
+    """A line for errors; empty (and takes no room) when all is well."""
+
+    def error(self, text: str) -> None:
+        self.value = f'<div class="ech-error">{html.escape(text, quote=False)}</div>'
+
+    def clear(self) -> None:
+        self.value = ""
+
+
+def guarded(notice: Notice, failure: str):
+    """Decorate a handler: a domain error shows its own message, anything else ``failure`` (details in the log)."""
+    def decorate(handler):
+        @functools.wraps(handler)
+        def run(*args, **kwargs):
+            try:
+                result = handler(*args, **kwargs)
+            except EcheancesError as exc:
+                notice.error(str(exc))
+            except Exception:  # noqa: BLE001 - the user sees a sentence, the server log keeps the traceback
+                log.exception(failure)
+                notice.error(f"{failure} Le détail est dans le journal du serveur.")
+            else:
+                notice.clear()
+                return result
+        return run
+    return decorate
