@@ -380,29 +380,33 @@ class Workspace:
 
         Credit notes count as negative sales; ``None`` when there were no sales in the period.
         """
-        day = pd.Timestamp(_day(as_of))
+        day = _day(as_of)
+        balance = int(self.open_items(day)["outstanding"].sum()) - int(self.credit(day)["remaining"].sum())
+        return self._dso(day, balance, days)
+
+    def _dso(self, day: dt.date, balance: int, days: int) -> float | None:
         inv = self.frames.invoices
-        recent = inv[(inv["issue_date"] > day - pd.Timedelta(days=days)) & (inv["issue_date"] <= day)]
+        end = pd.Timestamp(day)
+        recent = inv[(inv["issue_date"] > end - pd.Timedelta(days=days)) & (inv["issue_date"] <= end)]
         sign = np.where(recent["kind"].to_numpy() == "credit_note", -1, 1)
         sales = int((recent["total"].to_numpy() * sign).sum())
-        if sales <= 0:
-            return None
-        balance = int(self.open_items(day)["outstanding"].sum()) - int(self.credit(day)["remaining"].sum())
-        return balance / sales * days
+        return balance / sales * days if sales > 0 else None
 
     def kpis(self, as_of=None) -> dict:
         """The dashboard's figures on ``as_of``: totals in cents, overdue count, credit, DSO, cents per bucket."""
-        items = self.open_items(as_of)
+        day = _day(as_of)
+        items = self.open_items(day)
         late = items["days_overdue"].to_numpy() > 0
+        total, credit = int(items["outstanding"].sum()), int(self.credit(day)["remaining"].sum())
         by_bucket = items.groupby("bucket", observed=False)["outstanding"].sum()
         return {
-            "as_of": _day(as_of),
+            "as_of": day,
             "count": len(items),
-            "total": int(items["outstanding"].sum()),
+            "total": total,
             "overdue": int(items.loc[late, "outstanding"].sum()),
             "overdue_count": int(late.sum()),
-            "credit": int(self.credit(as_of)["remaining"].sum()),
-            "dso": self.dso(as_of),
+            "credit": credit,
+            "dso": self._dso(day, total - credit, 90),
             "buckets": {str(key): int(value) for key, value in by_bucket.items()},
         }
 
