@@ -181,6 +181,19 @@ class CreditSource:
 
 
 # --- what can still be allocated -------------------------------------------------
+def _cancel_dates(payments: pd.DataFrame, allocations: pd.DataFrame) -> np.ndarray:
+    """Per allocation, its payment's cancellation date (NaT: none, or a credit note's allocation)."""
+    codes, cancelled = payments["payment"].to_numpy(), payments["cancelled_date"].to_numpy()
+    wanted = allocations["payment"].to_numpy()
+    out = np.full(len(wanted), np.datetime64("NaT"), dtype=schema.DATE)
+    if len(codes) and len(wanted):
+        order = np.argsort(codes, kind="stable")
+        pos = np.minimum(np.searchsorted(codes, wanted, sorter=order), len(codes) - 1)
+        found = codes[order[pos]] == wanted
+        out[found] = cancelled[order[pos[found]]]
+    return out
+
+
 def settled_peak(invoices: pd.DataFrame, payments: pd.DataFrame, allocations: pd.DataFrame,
                  write_offs: pd.DataFrame, since) -> np.ndarray:
     """Per row of ``invoices``: the most it is settled on any day from ``since`` on.
@@ -191,27 +204,35 @@ def settled_peak(invoices: pd.DataFrame, payments: pd.DataFrame, allocations: pd
     state alone would let a back-dated payment double-count money still
     allocated by a payment cancelled later.
     """
-    day = pd.Timestamp(since).normalize().to_datetime64()
-    cancel = payments.set_index("payment")["cancelled_date"].reindex(allocations["payment"].to_numpy()).to_numpy()
-    starts, amounts = allocations["date"].to_numpy(), allocations["amount"].to_numpy()
+    day = np.datetime64(pd.Timestamp(since).normalize().to_datetime64(), "ns")
+    cancel = _cancel_dates(payments, allocations)
+    starts, amounts, targets = (allocations[c].to_numpy() for c in ("date", "amount", "invoice"))
     ends = ~np.isnat(cancel) & (cancel > starts)
-    never = ~np.isnat(cancel) & (cancel <= starts)
-    events = pd.DataFrame({
-        "invoice": np.concatenate([allocations["invoice"].to_numpy()[~never], allocations["invoice"].to_numpy()[ends],
-                                   write_offs["invoice"].to_numpy()]),
-        "date": np.concatenate([starts[~never], cancel[ends], write_offs["date"].to_numpy()]),
-        "delta": np.concatenate([amounts[~never], -amounts[ends], write_offs["amount"].to_numpy()]),
-    })
+    lives = np.isnat(cancel) | ends
+    inv = np.concatenate([targets[lives], targets[ends], write_offs["invoice"].to_numpy()])
+    date = np.concatenate([starts[lives], cancel[ends], write_offs["date"].to_numpy()])
+    delta = np.concatenate([amounts[lives], -amounts[ends], write_offs["amount"].to_numpy()]).astype(np.int64)
     codes = invoices["invoice"].to_numpy()
-    if events.empty:
+    if not len(inv):
         return np.zeros(len(codes), dtype=np.int64)
-    steps = events.groupby(["invoice", "date"], sort=True)["delta"].sum()
-    level = steps.groupby(level="invoice").cumsum()
-    dates = level.index.get_level_values("date").to_numpy()
-    at_since = level[dates <= day].groupby(level="invoice").last()
-    after = level[dates > day].groupby(level="invoice").max()
-    peak = pd.concat([at_since, after], axis=1).max(axis=1).clip(lower=0)
-    return peak.reindex(codes, fill_value=0).to_numpy(dtype=np.int64)
+    order = np.lexsort((date, inv))
+    inv, date, delta = inv[order], date[order], delta[order]
+    first = np.r_[True, inv[1:] != inv[:-1]]
+    group = np.cumsum(first) - 1
+    running = np.cumsum(delta)
+    level = running - (running - delta)[first][group]
+    # Only the level once all of a day's events are in counts (a cancellation and a new allocation may share it).
+    day_end = np.r_[(inv[1:] != inv[:-1]) | (date[1:] != date[:-1]), True]
+    peak = np.zeros(first.sum(), dtype=np.int64)
+    after = day_end & (date > day)
+    np.maximum.at(peak, group[after], level[after])
+    upto = np.flatnonzero(day_end & (date <= day))
+    last = np.full(len(peak), -1)
+    np.maximum.at(last, group[upto], upto)
+    peak = np.maximum(peak, np.where(last >= 0, level[np.maximum(last, 0)], 0))
+    keys = inv[first]
+    pos = np.minimum(np.searchsorted(keys, codes), len(keys) - 1)
+    return np.where(keys[pos] == codes, peak[pos], 0).astype(np.int64)
 
 
 def allocatable_items(invoices: pd.DataFrame, payments: pd.DataFrame, allocations: pd.DataFrame,
@@ -223,10 +244,15 @@ def allocatable_items(invoices: pd.DataFrame, payments: pd.DataFrame, allocation
     ``due_date``, ``amount`` and ``outstanding`` are meaningful.
     """
     peak = settled_peak(invoices, payments, allocations, write_offs, since)
-    held = pd.DataFrame({"allocation": np.arange(len(invoices)), "payment": schema.NO_CODE,
-                         "credit_note": schema.NO_CODE, "invoice": invoices["invoice"].to_numpy(),
-                         "amount": peak, "date": pd.Timestamp(since)}).astype(schema.ALLOCATIONS)
-    return aging.open_items(invoices, held[held["amount"] > 0], schema.empty(schema.WRITE_OFFS), END_OF_TIME)
+    held = peak > 0
+    n = int(held.sum())
+    settled = pd.DataFrame({
+        "allocation": np.arange(n, dtype=np.int64), "payment": np.full(n, schema.NO_CODE, dtype=np.int64),
+        "credit_note": np.full(n, schema.NO_CODE, dtype=np.int64),
+        "invoice": invoices["invoice"].to_numpy()[held].astype(np.int64), "amount": peak[held],
+        "date": np.full(n, np.datetime64("1900-01-01", "ns")),
+    })
+    return aging.open_items(invoices, settled, schema.empty(schema.WRITE_OFFS), END_OF_TIME)
 
 
 # --- resolving ---------------------------------------------------------------------
@@ -239,44 +265,54 @@ def _text(value) -> str:
 
 
 class _Resolver:
-    """Takes cents from ``amount`` for the invoices of one client; raises the first refusal."""
+    """Takes cents from ``amount`` for the invoices of one client; raises the first refusal.
+
+    Plain dicts, not frames: a client has tens of items and this runs once per payment entered.
+    """
 
     def __init__(self, label: str, client_id: str, date: dt.date, amount: int, allow_early: bool,
                  items: pd.DataFrame, invoices: pd.DataFrame):
         self.label, self.client_id, self.date = label, client_id, _day(date)
         self.amount, self.allow_early = amount, allow_early
-        self.items, self.invoices = items, invoices.set_index("number", drop=False)
-        self.available = items.groupby("invoice")["outstanding"].sum().to_dict()
+        issued = [d.date() for d in invoices["issue_date"]]
+        self.rows = {number: {"invoice": code, "number": number, "client_id": client, "site_id": site,
+                              "kind": kind, "issue_date": day}
+                     for code, number, client, site, kind, day in zip(
+                         invoices["invoice"].tolist(), invoices["number"].tolist(), invoices["client_id"].tolist(),
+                         invoices["site_id"].tolist(), invoices["kind"].astype(str).tolist(), issued)}
+        self.items = list(zip(items["invoice"].tolist(), items["part"].cat.codes.tolist(),
+                              items["due_date"].to_numpy().astype(np.int64).tolist(), items["outstanding"].tolist()))
+        self.available: dict[int, int] = {}
+        for code, _, _, left in self.items:
+            self.available[code] = self.available.get(code, 0) + left
         self.taken: dict[str, int] = {}
+        self.total = 0
 
     def refuse(self, error: type[PaymentRefused], reason: str) -> PaymentRefused:
         return error(f"{self.label} : {reason}")
 
-    def invoice(self, number: str) -> pd.Series:
-        if number not in self.invoices.index:
+    def invoice(self, number: str) -> dict:
+        row = self.rows.get(number)
+        if row is None:
             raise self.refuse(UnknownInvoice, f"facture inconnue {number}")
-        row = self.invoices.loc[number]
         if row["client_id"] != self.client_id:
             raise self.refuse(OtherClient, f"la facture {number} est du client {row['client_id']}, "
                                            f"pas de {self.client_id}")
         if row["kind"] == "credit_note":
             raise self.refuse(NotPayable, f"{number} est un avoir, rien ne peut lui être imputé")
-        issued = _day(row["issue_date"])
-        if self.date < issued and not self.allow_early:
+        if self.date < row["issue_date"] and not self.allow_early:
             raise self.refuse(BeforeIssue, f"la date {format_short_date(self.date)} précède l'émission de "
-                                           f"{number} ({format_short_date(issued)}) ; confirmer pour l'accepter")
+                                           f"{number} ({format_short_date(row['issue_date'])}) ; "
+                                           "confirmer pour l'accepter")
         return row
 
-    def left_on(self, row: pd.Series) -> int:
-        return int(self.available.get(int(row["invoice"]), 0)) - self.taken.get(row["number"], 0)
+    def left_on(self, row: dict) -> int:
+        return self.available.get(row["invoice"], 0) - self.taken.get(row["number"], 0)
 
-    def take(self, row: pd.Series, cents: int) -> None:
+    def take(self, row: dict, cents: int) -> None:
         if cents > 0:
             self.taken[row["number"]] = self.taken.get(row["number"], 0) + cents
-
-    @property
-    def total(self) -> int:
-        return sum(self.taken.values())
+            self.total += cents
 
     def explicit(self, pairs, limit: str) -> None:
         rows = [(self.invoice(number), cents) for number, cents in pairs]
@@ -299,32 +335,23 @@ class _Resolver:
                 self.take(row, min(self.amount - self.total, self.left_on(row)))
 
     def auto(self, site_id: str | None, restrict: tuple[str, ...]) -> None:
-        mine = self.invoices[self.invoices["client_id"] == self.client_id]
-        if restrict:
-            mine = mine.loc[[self.invoice(number)["number"] for number in restrict]]
-        if site_id is not None:
-            mine = mine[mine["site_id"] == site_id]
-        if not self.allow_early:
-            mine = mine[mine["issue_date"].dt.date <= self.date]
-        items = self.items[self.items["invoice"].isin(mine["invoice"]) & (self.items["outstanding"] > 0)]
+        chosen = [self.invoice(number) for number in restrict] if restrict else \
+            [row for row in self.rows.values() if row["client_id"] == self.client_id and row["kind"] != "credit_note"]
+        eligible = {row["invoice"]: row for row in chosen
+                    if (site_id is None or row["site_id"] == site_id)
+                    and (self.allow_early or row["issue_date"] <= self.date)}
         # Net part before the retention of the same invoice, whatever their dates.
-        net_due = items[items["part"] == "net"].set_index("invoice")["due_date"]
-        after_net = pd.Series(net_due.reindex(items["invoice"].to_numpy()).to_numpy(), index=items.index)
-        after_net = after_net.fillna(items["due_date"])
-        key = items["due_date"].where(items["part"] == "net", np.maximum(items["due_date"], after_net))
-        order = items.assign(_key=key, _part=items["part"].cat.codes).sort_values(["_key", "invoice", "_part"])
-        numbers = mine.set_index("invoice")["number"]
-        for code in order["invoice"].drop_duplicates():
+        net_due = {code: due for code, part, due, _ in self.items if part == 0}
+        order = sorted((due if part == 0 else max(due, net_due.get(code, due)), code, part)
+                       for code, part, due, left in self.items if code in eligible and left > 0)
+        for _, code, _ in order:
             if self.total >= self.amount:
                 break
-            row = self.invoices.loc[numbers[code]]
-            self.take(row, min(self.amount - self.total, self.left_on(row)))
+            self.take(eligible[code], min(self.amount - self.total, self.left_on(eligible[code])))
 
     def result(self) -> tuple[tuple[Allocation, ...], int]:
-        allocations = tuple(
-            Allocation(number, cents, max(self.date, _day(self.invoices.loc[number, "issue_date"])))
-            for number, cents in self.taken.items() if cents > 0
-        )
+        allocations = tuple(Allocation(number, cents, max(self.date, self.rows[number]["issue_date"]))
+                            for number, cents in self.taken.items() if cents > 0)
         return allocations, self.amount - self.total
 
 

@@ -199,18 +199,19 @@ class Workspace:
         return counts
 
     # --- payments --------------------------------------------------------
-    def _resolve_due_dates(self, frames: Frames) -> Frames:
-        return resolve_due_dates(frames, self.settings["company"].get("payment_terms") or "30 jours")
+    @property
+    def _default_terms(self) -> str:
+        return self.settings["company"].get("payment_terms") or "30 jours"
 
     def record_payment(self, spec, user: str | None = None):
         """Enter a payment (``allocation.PaymentSpec``) and its allocations; returns ``store.payments.Recorded``."""
-        recorded = payment_store.record_payment(self.store, spec, self._resolve_due_dates, user or _user())
+        recorded = payment_store.record_payment(self.store, spec, self._default_terms, user or _user())
         self.refresh()
         return recorded
 
     def apply_credit(self, spec):
         """Allocate unused payment money or a credit note (``allocation.CreditSpec``) to invoices."""
-        recorded = payment_store.apply_credit(self.store, spec, self._resolve_due_dates)
+        recorded = payment_store.apply_credit(self.store, spec, self._default_terms)
         self.refresh()
         return recorded
 
@@ -219,7 +220,7 @@ class Workspace:
         from echeances.money import parse_amount
 
         threshold = self.settings.get("payments", {}).get("write_off_threshold", "5,00")
-        amount = payment_store.write_off(self.store, spec, parse_amount(str(threshold)), self._resolve_due_dates)
+        amount = payment_store.write_off(self.store, spec, parse_amount(str(threshold)), self._default_terms)
         self.refresh()
         return amount
 

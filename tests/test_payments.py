@@ -1,7 +1,10 @@
 """Payments written to a real SQLite workspace: all or nothing, ids, credit, write-offs, cancellations, history."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
+
+from echeances import Workspace
 
 from echeances.allocation import (
     AboveOutstanding, AboveThreshold, Cancelled, CreditSpec, Duplicate, PaymentSpec, WriteOffSpec,
@@ -135,3 +138,18 @@ def test_payments__filters_by_client_and_dates(ws):
     assert pays["amount"].tolist() == [2_000]
     assert allocs["amount"].tolist() == [2_000]
     assert ws.payments(start="2024-07-01")[0]["client_id"].tolist() == ["C1", "C2"]
+
+
+def test_due_dates_read_for_a_payment_match_the_workspace_frames(tmp_path):
+    from echeances.demo import write_demo
+    from echeances.store.payments import read_client, resolve_dates
+
+    write_demo(tmp_path)
+    ws = Workspace.open(tmp_path)
+    expected = ws.frames.invoices.set_index("invoice")[["due_date", "retention_release_date"]]
+    with ws.store.read() as conn:
+        for client in ws.frames.clients["client"].head(15):
+            invoices = resolve_dates(read_client(conn, int(client)).invoices, ws._default_terms)
+            got = invoices.set_index("invoice")[["due_date", "retention_release_date"]]
+            pd.testing.assert_frame_equal(got, expected.loc[got.index])
+    ws.close()

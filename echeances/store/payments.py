@@ -7,9 +7,9 @@ the write see the same state: two processes can never allocate the same euro.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -19,8 +19,8 @@ from echeances.errors import NotFound
 from echeances.records import Frames
 from echeances.store import tables
 from echeances.store.database import Store
+from echeances.terms import DEFAULT_TERMS, due_dates
 
-Prepare = Callable[[Frames], Frames]
 T = tables
 
 
@@ -40,17 +40,21 @@ class Recorded:
 
 # --- reading one client's rows -----------------------------------------------------------
 def _typed(rows, keys, renames: dict[str, str], columns: dict[str, str]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(list(rows), columns=list(keys)).rename(columns=renames)
+    """Rows → a frame with ``columns``' dtypes, column by column from Python values (fast for a few hundred rows)."""
+    names = [renames.get(k, k) for k in keys]
+    values = dict(zip(names, zip(*rows))) if rows else {}
+    data = {}
     for name, dtype in columns.items():
-        if name not in frame:
-            frame[name] = pd.Series([None] * len(frame), dtype="object")
+        column = values.get(name, (None,) * len(rows))
         if dtype == schema.DATE:
-            frame[name] = pd.to_datetime(frame[name]).astype(schema.DATE)
+            data[name] = np.array(column, dtype="datetime64[us]").astype(schema.DATE)
         elif dtype in (schema.CENTS, schema.CODE):
-            frame[name] = frame[name].fillna(schema.NO_CODE).astype("int64")
+            data[name] = np.array([schema.NO_CODE if v is None else v for v in column], dtype=np.int64)
+        elif isinstance(dtype, pd.CategoricalDtype):
+            data[name] = pd.Categorical(column, dtype=dtype)
         else:
-            frame[name] = frame[name].astype(dtype)
-    return frame
+            data[name] = pd.array(column, dtype=dtype)
+    return pd.DataFrame(data)
 
 
 def _select(conn: sa.Connection, query, renames: dict[str, str], columns: dict[str, str],
@@ -69,19 +73,29 @@ def _client_row(conn: sa.Connection, client_id: str):
     return row
 
 
+def _terms_chain():
+    """The first non-blank terms of invoice → site → client, in SQL (the workspace's chain, see ``resolve_due_dates``)."""
+    blank = lambda column: sa.func.nullif(sa.func.trim(column), "")  # noqa: E731
+    return sa.func.coalesce(blank(T.invoices.c.payment_terms), blank(T.sites.c.payment_terms),
+                            blank(T.clients.c.payment_terms)).label("terms")
+
+
 def read_client(conn: sa.Connection, client: int, numbers=()) -> Frames:
     """The client's rows, plus any invoice in ``numbers`` (another client's shows who it belongs to).
 
-    ``invoices`` carries ``client_id`` and ``site_id`` besides ``schema.INVOICES``.
+    ``invoices`` carries ``client_id``, ``site_id`` and ``terms`` (the resolved
+    terms text, or missing) besides ``schema.INVOICES``; ``clients`` and
+    ``sites`` stay empty: nothing here needs them.
     """
     mine = sa.select(T.invoices.c.id).where(T.invoices.c.client == client)
     where = T.invoices.c.client == client
     if numbers:
         where = where | T.invoices.c.number.in_(list(numbers))
-    invoices = _select(conn, sa.select(T.invoices, T.clients.c.client_id, T.sites.c.site_id)
+    invoices = _select(conn, sa.select(T.invoices, T.clients.c.client_id, T.sites.c.site_id, _terms_chain())
                        .join(T.clients, T.clients.c.id == T.invoices.c.client)
                        .outerjoin(T.sites, T.sites.c.id == T.invoices.c.site).where(where).order_by(T.invoices.c.id),
-                       {"id": "invoice"}, schema.INVOICES, {"client_id": schema.TEXT, "site_id": schema.TEXT})
+                       {"id": "invoice"}, schema.INVOICES,
+                       {"client_id": schema.TEXT, "site_id": schema.TEXT, "terms": schema.TEXT})
     allocations = _select(conn, sa.select(T.allocations).where(
         T.allocations.c.invoice.in_(mine) | T.allocations.c.credit_note.in_(mine)
         | T.allocations.c.payment.in_(sa.select(T.payments.c.id).where(T.payments.c.client == client))
@@ -91,21 +105,33 @@ def read_client(conn: sa.Connection, client: int, numbers=()) -> Frames:
                        .order_by(T.payments.c.id), {"id": "payment"}, schema.PAYMENTS)
     write_offs = _select(conn, sa.select(T.write_offs).where(T.write_offs.c.invoice.in_(mine))
                          .order_by(T.write_offs.c.id), {"id": "write_off"}, schema.WRITE_OFFS)
-    clients = _select(conn, sa.select(T.clients).where(T.clients.c.id == client), {"id": "client"}, schema.CLIENTS)
-    sites = _select(conn, sa.select(T.sites).where(T.sites.c.client == client), {"id": "site"}, schema.SITES)
-    return Frames(clients, sites, invoices, payments, allocations, write_offs)
+    return Frames(schema.empty(schema.CLIENTS), schema.empty(schema.SITES), invoices, payments, allocations,
+                  write_offs)
 
 
-def _state(conn, client: int, numbers, prepare: Prepare | None, since):
-    """The client's frames (due dates resolved by ``prepare``) and what may still be allocated on ``since``."""
+def resolve_dates(invoices: pd.DataFrame, default_terms: str) -> pd.DataFrame:
+    """Missing due dates from ``terms`` (else ``default_terms``), missing retention releases one year after issue.
+
+    The same rules as ``Workspace.frames`` (``workspace.resolve_due_dates``), on a
+    client's few rows: a test keeps the two in step.
+    """
+    due, release = invoices["due_date"].copy(), invoices["retention_release_date"].copy()
+    missing = due.isna()
+    if missing.any():
+        terms = invoices.loc[missing, "terms"].fillna(default_terms)
+        due[missing] = due_dates(invoices.loc[missing, "issue_date"], terms)
+    no_release = release.isna() & (invoices["retention"] > 0)
+    if no_release.any():
+        release[no_release] = invoices.loc[no_release, "issue_date"] + pd.DateOffset(years=1)
+    return invoices.assign(due_date=due.astype(schema.DATE), retention_release_date=release.astype(schema.DATE))
+
+
+def _state(conn, client: int, numbers, default_terms: str, since):
+    """The client's frames (due dates resolved) and what may still be allocated on ``since``."""
     frames = read_client(conn, client, numbers)
-    if prepare is not None:
-        resolved = prepare(frames)
-        frames = Frames(frames.clients, frames.sites,
-                        resolved.invoices.assign(client_id=frames.invoices["client_id"],
-                                                 site_id=frames.invoices["site_id"]),
-                        frames.payments, frames.allocations, frames.write_offs)
-    items = allocation.allocatable_items(frames.invoices, frames.payments, frames.allocations, frames.write_offs, since)
+    invoices = resolve_dates(frames.invoices, default_terms)
+    frames = Frames(frames.clients, frames.sites, invoices, frames.payments, frames.allocations, frames.write_offs)
+    items = allocation.allocatable_items(invoices, frames.payments, frames.allocations, frames.write_offs, since)
     return frames, items
 
 
@@ -140,11 +166,12 @@ def next_payment_id(conn: sa.Connection, day: dt.date) -> str:
     return f"{prefix}{number:05d}"
 
 
-def record_payment(store: Store, spec: PaymentSpec, prepare: Prepare | None = None, user: str | None = None) -> Recorded:
+def record_payment(store: Store, spec: PaymentSpec, default_terms: str = DEFAULT_TERMS,
+                   user: str | None = None) -> Recorded:
     """Write ``spec`` as a payment and its allocations, all or nothing; raises ``PaymentRefused``/``NotFound``."""
     with store.write() as conn:
         client = _client_row(conn, spec.client_id)
-        frames, items = _state(conn, client.id, _named(spec), prepare, spec.date)
+        frames, items = _state(conn, client.id, _named(spec), default_terms, spec.date)
         client_payments = frames.payments[frames.payments["client"] == client.id]
         allocations, credit = allocation.allocate_payment(spec, items, frames.invoices, client_payments)
         # Numbered only once accepted: a refused payment leaves no gap and names no id it never had.
@@ -157,7 +184,7 @@ def record_payment(store: Store, spec: PaymentSpec, prepare: Prepare | None = No
     return Recorded(payment_id, allocations, credit, outstanding)
 
 
-def apply_credit(store: Store, spec: CreditSpec, prepare: Prepare | None = None) -> Recorded:
+def apply_credit(store: Store, spec: CreditSpec, default_terms: str = DEFAULT_TERMS) -> Recorded:
     """Allocate a client's unused payment money or credit note (``spec.source``) to invoices."""
     with store.write() as conn:
         client = _client_row(conn, spec.client_id)
@@ -174,7 +201,7 @@ def apply_credit(store: Store, spec: CreditSpec, prepare: Prepare | None = None)
                             .where(column == (pay or note).id)).scalar()
         source = (CreditSource("payment", spec.source, pay.owner, pay.date, pay.amount - used, pay.cancelled_date)
                   if pay else CreditSource("credit_note", spec.source, note.owner, note.issue_date, note.total - used))
-        frames, items = _state(conn, client.id, _named(spec), prepare, spec.date)
+        frames, items = _state(conn, client.id, _named(spec), default_terms, spec.date)
         allocations, credit = allocation.allocate_credit(spec, source, items, frames.invoices)
         link = {"payment": pay.id, "credit_note": None} if pay else {"payment": None, "credit_note": note.id}
         outstanding = _write_allocations(conn, frames, allocations, items, link)
@@ -182,13 +209,13 @@ def apply_credit(store: Store, spec: CreditSpec, prepare: Prepare | None = None)
 
 
 def write_off(store: Store, spec: WriteOffSpec, threshold: int = allocation.DEFAULT_WRITE_OFF_THRESHOLD,
-              prepare: Prepare | None = None) -> int:
+              default_terms: str = DEFAULT_TERMS) -> int:
     """Close what is left on an invoice without money (with a reason); returns the cents written off."""
     with store.write() as conn:
         owner = conn.execute(sa.select(T.invoices.c.client).where(T.invoices.c.number == spec.invoice)).scalar()
         if owner is None:
             raise NotFound(f"Facture inconnue : {spec.invoice}")
-        frames, items = _state(conn, owner, (), prepare, spec.date)
+        frames, items = _state(conn, owner, (), default_terms, spec.date)
         invoice = frames.invoices.set_index("number").loc[spec.invoice]
         left = int(items.loc[items["invoice"] == invoice["invoice"], "outstanding"].sum())
         amount = allocation.check_write_off(spec, invoice, left, threshold)
