@@ -215,8 +215,10 @@ def penalties(invoices: pd.DataFrame, allocations: pd.DataFrame, write_offs: pd.
         allocations.loc[allocations["date"] <= day, ["invoice", "date", "amount"]],
         write_offs.loc[write_offs["date"] <= day, ["invoice", "date", "amount"]],
     ])
-    by_invoice = {code: list(zip(group["date"].dt.date, group["amount"].astype(int)))
-                  for code, group in moves.groupby("invoice")}
+    by_invoice: dict[int, list[tuple[dt.date, int]]] = {}
+    for code, day_, cents in zip(moves["invoice"].tolist(), moves["date"].dt.date.tolist(),
+                                 moves["amount"].tolist()):
+        by_invoice.setdefault(code, []).append((day_, int(cents)))
     rows = []
     for row in inv.itertuples(index=False):
         net = int(row.total) - int(row.retention)

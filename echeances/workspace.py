@@ -283,12 +283,13 @@ class Workspace:
         from echeances.documents import reminder_context, resolve_scope
 
         day = _day(request.as_of)
-        if day not in cache:
-            cache[day] = (self.open_items(day), self.penalties(as_of=day), self.credit(day))
-        items, late, credit = cache[day]
-        scope = resolve_scope(self.frames, request.invoice, request.client, request.site)
         contract = self._contract_rate()
-        rate = penalties_core.late_rate(self.rate_table(), penalties_core.half_year_start(day), contract).percent
+        if day not in cache:  # one batch often shares a date: compute its frames and rate once
+            start = penalties_core.half_year_start(day)
+            cache[day] = (self.open_items(day), self.penalties(as_of=day), self.credit(day),
+                          penalties_core.late_rate(self.rate_table(), start, contract).percent)
+        items, late, credit, rate = cache[day]
+        scope = resolve_scope(self.frames, request.invoice, request.client, request.site)
         context = reminder_context(request.template, scope, self.frames, items, late, credit, self.settings,
                                    day, rate, contractual=contract is not None)
         return self._document_maker().draft("reminder", request.template, scope, context, self.frames, day)

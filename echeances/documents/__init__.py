@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from echeances.documents.context import TEMPLATE_SCOPES, Scope, reminder_context, resolve_scope
+from echeances.documents.context import TEMPLATE_SCOPES, Scope, lookups, reminder_context, resolve_scope
 from echeances.documents.environment import (
     TemplateError, TemplateInfo, list_templates, make_environment, render_html, template_dirs,
 )
@@ -116,7 +116,7 @@ class Maker:
               as_of: dt.date, period_start: dt.date | None = None) -> Draft:
         html = render_html(self.env, template, context)
         numbers = _invoice_numbers(context)
-        codes = frames.invoices.set_index("number")["invoice"]
+        codes = lookups(frames).invoice_codes
         # The log keeps the principal in arrears (a letter may add penalties) or the closing balance.
         total = context["totals"]["outstanding"] if kind == "reminder" else context["closing_balance"]
         site = context["site"]["site_id"] if context["site"] else None

@@ -82,19 +82,47 @@ def company_context(settings: dict) -> dict:
     return {key: _text(value) for key, value in settings["company"].items()}
 
 
+CLIENT_FIELDS = ("client_id", "name", "kind", "email", "phone", "address", "postcode", "city", "siret", "vat_number")
+SITE_FIELDS = ("site_id", "name", "address", "postcode", "city", "status", "manager")
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """Dictionaries over one ``Frames``, built once: a batch of letters then costs no pandas indexing."""
+
+    clients: dict[int, dict]
+    sites: dict[int, dict]
+    numbers: dict[int, str]
+    invoice_codes: dict[str, int]
+    payment_ids: dict[int, str]
+
+
+_last: list = []  # [(frames, lookups)]: frames are immutable and replaced on refresh
+
+
+def lookups(frames: Frames) -> Lookups:
+    if _last and _last[0][0] is frames:
+        return _last[0][1]
+    records = lambda frame, key, fields: {  # noqa: E731
+        int(r[key]): {f: _text(r[f]) for f in fields} for r in frame.to_dict("records")}
+    numbers = dict(zip(frames.invoices["invoice"].tolist(), frames.invoices["number"].astype(str).tolist()))
+    found = Lookups(
+        clients=records(frames.clients, "client", CLIENT_FIELDS), sites=records(frames.sites, "site", SITE_FIELDS),
+        numbers=numbers, invoice_codes={n: c for c, n in numbers.items()},
+        payment_ids=dict(zip(frames.payments["payment"].tolist(), frames.payments["payment_id"].astype(str).tolist())),
+    )
+    _last[:] = [(frames, found)]
+    return found
+
+
 def _client(frames: Frames, code: int) -> dict:
-    row = frames.clients.set_index("client").loc[code]
-    fields = ("client_id", "name", "kind", "email", "phone", "address", "postcode", "city", "siret", "vat_number")
-    out = {f: _text(row[f]) for f in fields}
+    out = dict(lookups(frames).clients[code])
     out["professional"] = out["kind"] != "particulier"
     return out
 
 
 def _site(frames: Frames, code: int | None) -> dict | None:
-    if code is None:
-        return None
-    row = frames.sites.set_index("site").loc[code]
-    return {f: _text(row[f]) for f in ("site_id", "name", "address", "postcode", "city", "status", "manager")}
+    return None if code is None else dict(lookups(frames).sites[code])
 
 
 def in_scope(frame: pd.DataFrame, scope: Scope, invoice_column: str = "invoice") -> pd.Series:
@@ -129,8 +157,8 @@ def credit_context(frames: Frames, credit: pd.DataFrame, scope: Scope) -> dict:
     else:
         keep = credit["client"] == scope.client
     rows = credit[keep]
-    numbers = frames.invoices.set_index("invoice")["number"]
-    payment_ids = frames.payments.set_index("payment")["payment_id"]
+    found = lookups(frames)
+    numbers, payment_ids = found.numbers, found.payment_ids
     lines = [{
         "label": f"Avoir n° {numbers[r.code]}" if r.source == "credit_note" else f"Règlement {payment_ids[r.code]}",
         "date": _date(r.date), "amount": int(r.amount), "remaining": int(r.remaining),
@@ -138,7 +166,7 @@ def credit_context(frames: Frames, credit: pd.DataFrame, scope: Scope) -> dict:
     return {"total": int(rows["remaining"].sum()), "lines": lines}
 
 
-def penalties_context(penalties: pd.DataFrame, numbers: pd.Series, professional: bool,
+def penalties_context(penalties: pd.DataFrame, numbers: dict[int, str], professional: bool,
                       rate: Decimal, contractual: bool) -> dict:
     """Interest and indemnity lines for the letter's invoices (``penalties`` already filtered)."""
     lines = [{"number": str(numbers[r.invoice]), "overdue": int(r.overdue), "days_late": int(r.days_overdue),
@@ -167,7 +195,7 @@ def reminder_context(template: str, scope: Scope, frames: Frames, items: pd.Data
     if overdue.empty:
         raise EcheancesError(f"Rien à relancer : aucune échéance en retard pour {_describe(frames, scope)} "
                              f"au {as_of:%d/%m/%Y}")
-    numbers = frames.invoices.set_index("invoice")["number"]
+    numbers = lookups(frames).numbers
     position = {code: i for i, code in enumerate(dict.fromkeys(overdue["invoice"]))}
     late = penalties[penalties["invoice"].isin(position)]
     late = late.iloc[late["invoice"].map(position).argsort()]  # lines in the order of the items table

@@ -8,7 +8,7 @@ import pandas as pd
 from echeances import schema
 from echeances.documents.context import (
     Scope, _client, _date, _document, _site, check_scope, company_context, credit_context, in_scope, item_rows,
-    totals_of,
+    lookups, totals_of,
 )
 from echeances.records import Frames
 
@@ -88,9 +88,8 @@ def _str(value) -> str:
 
 
 def _site_name(frames: Frames, code: int) -> str:
-    if code < 0:
-        return ""
-    return _str(frames.sites.set_index("site")["name"].get(code))
+    site = lookups(frames).sites.get(int(code))
+    return site["name"] if site else ""
 
 
 METHOD_LABELS = {"virement": "virement", "chèque": "chèque", "carte": "carte bancaire", "espèces": "espèces",
