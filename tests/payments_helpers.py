@@ -48,3 +48,47 @@ def table_counts(ws: Workspace) -> dict[str, int]:
     with ws.store.read() as conn:
         return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
                 for t in (tables.payments, tables.allocations, tables.write_offs)}
+
+
+def hammer(folder: str, worker: int, count: int, log: str, go: str) -> None:
+    """One process of the concurrency test: ``count`` payments for C1, alternately automatic and explicit.
+
+    Waits for the ``go`` file so both processes start together; writes one
+    JSON line per attempt to ``log`` (accepted or refused, and what was allocated).
+    """
+    import json
+    import time
+
+    from echeances.allocation import PaymentRefused, PaymentSpec
+
+    ws = Workspace.open(Path(folder))
+    numbers = [r[1] for r in HAMMER_INVOICES]
+    while not Path(go).exists():
+        time.sleep(0.005)
+    with open(log, "w", encoding="utf-8") as out:
+        for i in range(count):
+            reference = f"W{worker}-{i:04d}"
+            amount = 1_000 + (i * 7919 + worker * 104_729) % 4_000
+            explicit = {numbers[(i + worker) % len(numbers)]: amount} if i % 2 else {}
+            spec = PaymentSpec(client_id="C1", date=D(2024, 7, 1), amount=amount, reference=reference,
+                               allocations=explicit)
+            started = time.time()
+            try:
+                recorded = ws.record_payment(spec)
+                entry = {"reference": reference, "accepted": True, "payment_id": recorded.payment_id,
+                         "amount": amount, "allocations": {a.invoice: a.amount for a in recorded.allocations}}
+            except PaymentRefused as exc:
+                entry = {"reference": reference, "accepted": False, "error": str(exc)}
+            entry.update(start=started, end=time.time())
+            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    ws.close()
+
+
+# Five invoices of C1 worth 1 500,00 € in all: far less than 2 × 200 payments bring.
+HAMMER_INVOICES = [
+    (1, "F-H-1", 1, 1, "invoice", D(2024, 1, 10), D(2024, 2, 10), 30_000, 0, None),
+    (2, "F-H-2", 1, 2, "invoice", D(2024, 2, 1), D(2024, 3, 1), 30_000, 0, None),
+    (3, "F-H-3", 1, 1, "progress", D(2024, 1, 5), D(2024, 1, 20), 40_000, 2_000, D(2024, 6, 20)),
+    (4, "F-H-4", 1, None, "invoice", D(2024, 3, 1), None, 20_000, 0, None),
+    (5, "F-H-5", 1, 2, "invoice", D(2024, 4, 1), None, 30_000, 0, None),
+]
