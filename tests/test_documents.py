@@ -219,3 +219,32 @@ def test_penalties__per_invoice_for_a_client(ws):
 def test_long_date__first_of_month_is_an_ordinal():
     assert long_date(dt.date(2026, 8, 1)) == "1er août 2026"
     assert long_date(dt.date(2026, 4, 15)) == "15 avril 2026"
+
+
+@pytest.fixture
+def ws_with_corrections(tmp_path):
+    files = dict(FILES, write_offs="""\
+        invoice;date;amount;reason
+        F3;2026-04-05;0,40;écart de règlement
+        """)
+    workspace = Workspace.open(tmp_path / "ws")
+    workspace.import_folder(write_files(tmp_path / "src", **files))
+    workspace.cancel_payment("P1", "virement rejeté", date=dt.date(2026, 4, 10))
+    yield workspace
+    workspace.close()
+
+
+@pytest.mark.parametrize("scope, key", [({"client": "C1"}, "client"), ({"site": "S1"}, "site"),
+                                        ({"site": "S2"}, "site")])
+def test_statement__cancellation_and_write_off_keep_balance_equal_to_aging(ws_with_corrections, scope, key):
+    ws = ws_with_corrections
+    for end in (dt.date(2026, 4, 6), dt.date(2026, 4, 9), AS_OF):
+        doc = ws.statement(start=dt.date(2026, 3, 1), end=end, **scope)
+        column = "client_id" if key == "client" else "site_id"
+        balance = ws.aging(by=key, as_of=end).set_index(column)["balance"]
+        assert doc.total == int(balance.get(next(iter(scope.values())), 0)), (scope, end)
+    text = squash(pdf_text(doc.pdf))
+    if scope != {"site": "S2"}:
+        assert "Annulation du règlement P1 1 000,00 €" in text
+    if scope != {"site": "S1"}:
+        assert "Solde sans règlement, facture n° F3" in text and "0,40 €" in text
