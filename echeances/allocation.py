@@ -279,7 +279,7 @@ class _Resolver:
                               "kind": kind, "issue_date": day}
                      for code, number, client, site, kind, day in zip(
                          invoices["invoice"].tolist(), invoices["number"].tolist(), invoices["client_id"].tolist(),
-                         invoices["site_id"].tolist(), invoices["kind"].astype(str).tolist(), issued)}
+                         [None if pd.isna(s) else s for s in invoices["site_id"].tolist()], invoices["kind"].astype(str).tolist(), issued)}
         self.items = list(zip(items["invoice"].tolist(), items["part"].cat.codes.tolist(),
                               items["due_date"].to_numpy().astype(np.int64).tolist(), items["outstanding"].tolist()))
         self.available: dict[int, int] = {}

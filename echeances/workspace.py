@@ -260,8 +260,16 @@ class Workspace:
     def _contract_rate(self):
         from decimal import Decimal
 
+        from decimal import InvalidOperation
+
+        from echeances.errors import EcheancesError
+
         rate = str(self.settings.get("documents", {}).get("contract_rate", "")).strip().replace(",", ".")
-        return Decimal(rate) if rate else None
+        try:
+            return Decimal(rate.rstrip("% ")) if rate else None
+        except InvalidOperation:
+            raise EcheancesError(f"settings.toml : [documents] contract_rate = {rate!r} n'est pas un taux "
+                                 "(exemple : \"12.5\", ou \"\" pour le taux légal)") from None
 
     def penalties(self, client: str | None = None, as_of=None) -> pd.DataFrame:
         """Per invoice late on ``as_of``: ``overdue``, ``days_overdue``, ``interest``, ``indemnity`` (cents),

@@ -381,3 +381,12 @@ def test_settled_peak__counts_a_cancelled_allocation_until_its_cancellation():
     allocs = allocations_frame([(1, 1, 100_000, "2024-02-01")])
     peak = lambda day: settled_peak(INVOICES.iloc[:1], pays, allocs, write_offs_frame(), day)[0]  # noqa: E731
     assert (peak("2024-01-01"), peak("2024-02-15"), peak("2024-03-01")) == (100_000, 100_000, 0)
+
+
+def test_allocate__auto_restricted_to_a_site_skips_invoices_without_site():
+    invoices = invoices_frame([
+        (1, "F-1", "C1", None, "invoice", "2024-01-10", "2024-02-10", 10_000, 0, None),
+        (2, "F-2", "C1", "S1", "invoice", "2024-01-10", "2024-03-10", 10_000, 0, None),
+    ])
+    assert resolve(spec(15_000, site_id="S1"), invoices=invoices) == (
+        (Allocation("F-2", 10_000, D(2024, 7, 1)),), 5_000)

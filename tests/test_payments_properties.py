@@ -152,7 +152,7 @@ class PaymentSequences(RuleBasedStateMachine):
 
 
 PaymentSequences.TestCase.settings = settings(
-    max_examples=30, stateful_step_count=10, deadline=None,
+    max_examples=25, stateful_step_count=10, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 test_payment_sequences = PaymentSequences.TestCase
