@@ -146,6 +146,8 @@ def test_facture_en_retard__one_invoice_with_its_partial_payment(ws):
     ("relance_1", {"invoice": "F5"}, "Rien à relancer : aucune échéance en retard pour la facture F5 au 20/04/2026"),
     ("relance_1", {"client": "C9"}, "Client inconnu : C9"),
     ("relance_9", {"client": "C1"}, "Modèle introuvable : relance_9"),
+    ("releve_compte_client", {"client": "C1"},
+     "Le modèle releve_compte_client est un relevé de compte : utilisez « statement »"),
 ])
 def test_reminder__refusals_name_the_problem(ws, template, kwargs, message):
     with pytest.raises(EcheancesError) as err:
@@ -250,3 +252,27 @@ def test_statement__cancellation_and_write_off_keep_balance_equal_to_aging(ws_wi
         assert "Annulation du règlement P1 1 000,00 €" in text
     if scope != {"site": "S1"}:
         assert "Solde sans règlement, facture n° F3" in text and "0,40 €" in text
+
+
+@pytest.mark.parametrize("rate, expected", [
+    ("9", "taux de 9,00 % l'an"),
+    ("5", "Taux contractuel de 5 % refusé : il ne peut être inférieur à trois fois le taux d'intérêt légal "
+          "(2.62 % × 3 = 7.86 % au semestre du 01/01/2026)"),
+    ("douze", "settings.toml : [documents] contract_rate = 'douze' n'est pas un taux"),
+])
+def test_contract_rate__from_settings_used_or_refused(tmp_path, rate, expected):
+    write_demo_settings(tmp_path / "ws")
+    settings = tmp_path / "ws" / "settings.toml"
+    settings.write_text(settings.read_text("utf-8").replace('contract_rate = ""', f'contract_rate = "{rate}"'), "utf-8")
+    workspace = Workspace.open(tmp_path / "ws")
+    workspace.import_folder(write_files(tmp_path / "src", **FILES))
+    try:
+        doc = workspace.reminder("mise_en_demeure", client="C1", as_of=AS_OF)
+    except EcheancesError as exc:
+        assert str(exc).startswith(expected)
+    else:
+        text = squash(pdf_text(doc.pdf))
+        assert expected in text and "Banque centrale" not in text
+        assert "F1 10 000,00 € 100 246,58 € 40,00 €" in text  # 10 000 € × 9 % × 100/365
+    finally:
+        workspace.close()

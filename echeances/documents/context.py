@@ -64,7 +64,15 @@ def resolve_scope(frames: Frames, invoice: str | None = None, client: str | None
     return Scope(int(rows.iloc[0]["client"]))
 
 
-def check_scope(template: str, scope: Scope) -> None:
+STATEMENT_PREFIX = "releve"
+
+
+def check_scope(template: str, scope: Scope, kind: str = "reminder") -> None:
+    """Refuse a statement template for a letter (and back), or a template made for another scope."""
+    if template.startswith(STATEMENT_PREFIX) != (kind == "statement"):
+        raise EcheancesError(f"Le modèle {template} est un relevé de compte : utilisez « statement »"
+                             if kind == "reminder" else
+                             f"Le modèle {template} est un courrier de relance : utilisez « remind »")
     wanted = TEMPLATE_SCOPES.get(template)
     if wanted and wanted != scope.kind:
         raise EcheancesError(f"Le modèle {template} s'utilise avec {SCOPE_OPTIONS[wanted]}")

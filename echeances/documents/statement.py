@@ -112,7 +112,7 @@ def statement_context(template: str, scope: Scope, frames: Frames, start: dt.dat
     ``credit`` ``Workspace.credit(end)``; the closing balance equals
     ``Workspace.aging(by=client|site, as_of=end)`` balance.
     """
-    check_scope(template, scope)
+    check_scope(template, scope, "statement")
     moves = movements(frames, scope)
     moves["date"] = pd.to_datetime(moves["date"])
     before = moves[moves["date"] < pd.Timestamp(start)]
