@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -261,7 +261,7 @@ def _day(value) -> dt.date:
 
 
 def _text(value) -> str:
-    return "" if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
+    return "" if value is None or pd.isna(value) else str(value).strip()
 
 
 class _Resolver:
@@ -275,11 +275,12 @@ class _Resolver:
         self.label, self.client_id, self.date = label, client_id, _day(date)
         self.amount, self.allow_early = amount, allow_early
         issued = [d.date() for d in invoices["issue_date"]]
+        sites = [None if pd.isna(s) else s for s in invoices["site_id"].tolist()]
         self.rows = {number: {"invoice": code, "number": number, "client_id": client, "site_id": site,
                               "kind": kind, "issue_date": day}
                      for code, number, client, site, kind, day in zip(
                          invoices["invoice"].tolist(), invoices["number"].tolist(), invoices["client_id"].tolist(),
-                         [None if pd.isna(s) else s for s in invoices["site_id"].tolist()], invoices["kind"].astype(str).tolist(), issued)}
+                         sites, invoices["kind"].astype(str).tolist(), issued)}
         self.items = list(zip(items["invoice"].tolist(), items["part"].cat.codes.tolist(),
                               items["due_date"].to_numpy().astype(np.int64).tolist(), items["outstanding"].tolist()))
         self.available: dict[int, int] = {}

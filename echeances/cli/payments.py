@@ -110,7 +110,8 @@ def _history(pays: pd.DataFrame, allocs: pd.DataFrame, fmt: str) -> pd.DataFrame
         text = allocs["invoice"] + " " + allocs["amount"].map(format_amount)
         joined = text.groupby(allocs["payment"]).agg(" ; ".join)
     else:
-        joined = (allocs["invoice"] + "=" + allocs["amount"].map(to_decimal_text)).groupby(allocs["payment"]).agg(";".join)
+        text = allocs["invoice"] + "=" + allocs["amount"].map(to_decimal_text)
+        joined = text.groupby(allocs["payment"]).agg(";".join)
     cancelled = pays["cancelled_date"].notna()
     status = pd.Series("", index=pays.index, dtype="string")
     if cancelled.any():

@@ -74,7 +74,7 @@ def _client_row(conn: sa.Connection, client_id: str):
 
 
 def _terms_chain():
-    """The first non-blank terms of invoice → site → client, in SQL (the workspace's chain, see ``resolve_due_dates``)."""
+    """The first non-blank terms of invoice → site → client, in SQL (the chain of ``workspace.resolve_due_dates``)."""
     blank = lambda column: sa.func.nullif(sa.func.trim(column), "")  # noqa: E731
     return sa.func.coalesce(blank(T.invoices.c.payment_terms), blank(T.sites.c.payment_terms),
                             blank(T.clients.c.payment_terms)).label("terms")
@@ -192,7 +192,8 @@ def apply_credit(store: Store, spec: CreditSpec, default_terms: str = DEFAULT_TE
                            .join(T.clients, T.clients.c.id == T.payments.c.client)
                            .where(T.payments.c.payment_id == spec.source)).first()
         note = None if pay else conn.execute(
-            sa.select(T.invoices, T.clients.c.client_id.label("owner")).join(T.clients, T.clients.c.id == T.invoices.c.client)
+            sa.select(T.invoices, T.clients.c.client_id.label("owner"))
+            .join(T.clients, T.clients.c.id == T.invoices.c.client)
             .where(T.invoices.c.number == spec.source, T.invoices.c.kind == "credit_note")).first()
         if pay is None and note is None:
             raise NotFound(f"Règlement ou avoir inconnu : {spec.source}")
