@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from echeances import aging, schema
-from echeances.dates import format_short_date
+from echeances.dates import format_short_date, parse_date
 from echeances.errors import EcheancesError
-from echeances.money import format_amount
+from echeances.money import format_amount, parse_amount
 
 DEFAULT_WRITE_OFF_THRESHOLD = 500
 # Beyond every real date yet inside datetime64[ns]: "as of the end of time".
@@ -90,9 +90,24 @@ class BadDate(PaymentRefused):
 
 
 # --- specs and results --------------------------------------------------------
+def _cents(value) -> int:
+    """Cents from an int, or from euro text as typed (``"1 250,00"``); a float is refused, never rounded."""
+    if isinstance(value, str):
+        return parse_amount(value)
+    if isinstance(value, (float, np.floating)):
+        raise TypeError(f"montant {value!r} : des centimes entiers ou un texte, jamais un float")
+    return int(value)
+
+
 def _pairs(allocations) -> tuple[tuple[str, int | None], ...]:
     items = allocations.items() if isinstance(allocations, Mapping) else allocations or ()
-    return tuple((str(number), None if cents is None else int(cents)) for number, cents in items)
+    return tuple((str(number), None if cents is None else _cents(cents)) for number, cents in items)
+
+
+def _normalise(spec, **fields) -> None:
+    """Frozen specs accept what a person or a form gives (text dates and amounts, lists, dicts)."""
+    for name, value in fields.items():
+        object.__setattr__(spec, name, value)
 
 
 @dataclass(frozen=True)
@@ -121,9 +136,8 @@ class PaymentSpec:
     payment_id: str | None = None
 
     def __post_init__(self):
-        object.__setattr__(self, "allocations", _pairs(self.allocations))
-        object.__setattr__(self, "invoices", tuple(self.invoices or ()))
-        object.__setattr__(self, "amount", int(self.amount))
+        _normalise(self, date=parse_date(self.date), amount=_cents(self.amount), allocations=_pairs(self.allocations),
+                   invoices=tuple(self.invoices or ()))
 
 
 @dataclass(frozen=True)
@@ -140,8 +154,8 @@ class CreditSpec:
     allow_early: bool = False
 
     def __post_init__(self):
-        object.__setattr__(self, "allocations", _pairs(self.allocations))
-        object.__setattr__(self, "invoices", tuple(self.invoices or ()))
+        _normalise(self, date=parse_date(self.date), allocations=_pairs(self.allocations),
+                   invoices=tuple(self.invoices or ()))
 
 
 @dataclass(frozen=True)
@@ -153,6 +167,9 @@ class WriteOffSpec:
     reason: str
     amount: int | None = None
     confirm: bool = False
+
+    def __post_init__(self):
+        _normalise(self, date=parse_date(self.date), amount=None if self.amount is None else _cents(self.amount))
 
 
 @dataclass(frozen=True)

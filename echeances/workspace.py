@@ -288,18 +288,19 @@ class Workspace:
 
     def _draft_reminder(self, request, cache: dict):
         from echeances import penalties as penalties_core
-        from echeances.documents import reminder_context, resolve_scope
+        from echeances.documents import reminder_context, resolve_scope, split_by_client
 
         day = _day(request.as_of)
         contract = self._contract_rate()
-        if day not in cache:  # one batch often shares a date: compute its frames and rate once
+        if day not in cache:  # a batch often shares a date: compute its frames and rate once, split by client
             start = penalties_core.half_year_start(day)
-            cache[day] = (self.open_items(day), self.penalties(as_of=day), self.credit(day),
+            cache[day] = (split_by_client(self.open_items(day)), split_by_client(self.penalties(as_of=day)),
+                          split_by_client(self.credit(day)),
                           penalties_core.late_rate(self.rate_table(), start, contract).percent)
         items, late, credit, rate = cache[day]
         scope = resolve_scope(self.frames, request.invoice, request.client, request.site)
-        context = reminder_context(request.template, scope, self.frames, items, late, credit, self.settings,
-                                   day, rate, contractual=contract is not None)
+        context = reminder_context(request.template, scope, self.frames, items(scope.client), late(scope.client),
+                                   credit(scope.client), self.settings, day, rate, contractual=contract is not None)
         return self._document_maker().draft("reminder", request.template, scope, context, self.frames, day)
 
     def _draft_statement(self, request):

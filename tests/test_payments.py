@@ -7,7 +7,7 @@ import pytest
 from echeances import Workspace
 
 from echeances.allocation import (
-    AboveOutstanding, AboveThreshold, Cancelled, CreditSpec, Duplicate, PaymentSpec, WriteOffSpec,
+    AboveOutstanding, AboveThreshold, AlreadyExists, Cancelled, CreditSpec, Duplicate, PaymentSpec, WriteOffSpec,
 )
 from echeances.errors import NotFound
 from tests.payments_helpers import D, make_workspace, outstanding, table_counts
@@ -154,3 +154,23 @@ def test_due_dates_read_for_a_payment_match_the_workspace_frames(tmp_path):
             got = invoices.set_index("invoice")[["due_date", "retention_release_date"]]
             pd.testing.assert_frame_equal(got, expected.loc[got.index])
     ws.close()
+
+
+def test_record_payment__given_id_must_be_new_even_for_another_client(ws):
+    pay(ws, 1_000, payment_id="VIR-77")
+    with pytest.raises(AlreadyExists, match="Règlement VIR-77 : ce numéro de règlement existe déjà"):
+        pay(ws, 1_000, client_id="C2", payment_id="VIR-77")
+    ws.cancel_payment("VIR-77", "erreur", date=D(2024, 7, 1))
+    with pytest.raises(Cancelled) as refused:
+        pay(ws, 1_000, payment_id="VIR-77")
+    assert str(refused.value) == ("Règlement VIR-77 : annulé le 01/07/2024, il se saisit à nouveau "
+                                  "sous un autre numéro")
+
+
+def test_specs_take_text_as_typed_and_refuse_floats(ws):
+    recorded = ws.record_payment(PaymentSpec(client_id="C1", date="15/07/2024", amount="1 250,00",
+                                             allocations={"F-2024-031": "250"}))
+    assert [(a.invoice, a.amount, a.date) for a in recorded.allocations] == [("F-2024-031", 25_000, D(2024, 7, 15))]
+    assert recorded.credit == 100_000
+    with pytest.raises(TypeError, match="jamais un float"):
+        PaymentSpec(client_id="C1", date=D(2024, 7, 1), amount=12.5)

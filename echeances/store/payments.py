@@ -166,11 +166,23 @@ def next_payment_id(conn: sa.Connection, day: dt.date) -> str:
     return f"{prefix}{number:05d}"
 
 
+def _check_new_id(conn: sa.Connection, payment_id: str) -> None:
+    """A given payment id must be new, whoever's it is; a cancelled one is entered again under another id."""
+    row = conn.execute(sa.select(T.payments.c.cancelled_date).where(T.payments.c.payment_id == payment_id)).first()
+    if row is not None and row.cancelled_date is not None:
+        raise allocation.Cancelled(f"Règlement {payment_id} : annulé le {row.cancelled_date:%d/%m/%Y}, "
+                                   "il se saisit à nouveau sous un autre numéro")
+    if row is not None:
+        raise allocation.AlreadyExists(f"Règlement {payment_id} : ce numéro de règlement existe déjà")
+
+
 def record_payment(store: Store, spec: PaymentSpec, default_terms: str = DEFAULT_TERMS,
                    user: str | None = None) -> Recorded:
     """Write ``spec`` as a payment and its allocations, all or nothing; raises ``PaymentRefused``/``NotFound``."""
     with store.write() as conn:
         client = _client_row(conn, spec.client_id)
+        if spec.payment_id is not None:
+            _check_new_id(conn, spec.payment_id)
         frames, items = _state(conn, client.id, _named(spec), default_terms, spec.date)
         client_payments = frames.payments[frames.payments["client"] == client.id]
         allocations, credit = allocation.allocate_payment(spec, items, frames.invoices, client_payments)
