@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from echeances.documents.context import TEMPLATE_SCOPES, Scope, lookups, reminder_context, resolve_scope
+from echeances.documents.context import (
+    TEMPLATE_SCOPES, Scope, lookups, reminder_context, resolve_scope, split_by_client,
+)
 from echeances.documents.environment import (
     TemplateError, TemplateInfo, list_templates, make_environment, render_html, template_dirs,
 )
@@ -25,7 +27,7 @@ from echeances.store import documents as log
 
 __all__ = [
     "Document", "Draft", "Maker", "ReminderRequest", "StatementRequest", "Scope", "TemplateError",
-    "TemplateInfo", "TEMPLATE_SCOPES", "reminder_context", "resolve_scope", "statement_context",
+    "TemplateInfo", "TEMPLATE_SCOPES", "reminder_context", "resolve_scope", "split_by_client", "statement_context",
 ]
 
 DOCUMENTS_DIR = "documents"

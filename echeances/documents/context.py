@@ -47,21 +47,18 @@ def resolve_scope(frames: Frames, invoice: str | None = None, client: str | None
     given = [name for name, value in (("invoice", invoice), ("client", client), ("site", site)) if value]
     if len(given) != 1:
         raise EcheancesError("Indiquez exactement un destinataire : une facture, un client ou un chantier")
+    found = lookups(frames)
     if invoice:
-        rows = frames.invoices[frames.invoices["number"] == invoice]
-        if rows.empty:
+        if invoice not in found.invoice_scopes:
             raise NotFound(f"Facture inconnue : {invoice}")
-        row = rows.iloc[0]
-        return Scope(int(row["client"]), None if row["site"] < 0 else int(row["site"]), int(row["invoice"]))
+        return found.invoice_scopes[invoice]
     if site:
-        rows = frames.sites[frames.sites["site_id"] == site]
-        if rows.empty:
+        if site not in found.site_scopes:
             raise NotFound(f"Chantier inconnu : {site}")
-        return Scope(int(rows.iloc[0]["client"]), int(rows.iloc[0]["site"]))
-    rows = frames.clients[frames.clients["client_id"] == client]
-    if rows.empty:
+        return found.site_scopes[site]
+    if client not in found.client_codes:
         raise NotFound(f"Client inconnu : {client}")
-    return Scope(int(rows.iloc[0]["client"]))
+    return Scope(found.client_codes[client])
 
 
 STATEMENT_PREFIX = "releve"
@@ -103,6 +100,9 @@ class Lookups:
     numbers: dict[int, str]
     invoice_codes: dict[str, int]
     payment_ids: dict[int, str]
+    client_codes: dict[str, int]
+    site_scopes: dict[str, Scope]
+    invoice_scopes: dict[str, Scope]
 
 
 _last: list = []  # [(frames, lookups)]: frames are immutable and replaced on refresh
@@ -113,11 +113,18 @@ def lookups(frames: Frames) -> Lookups:
         return _last[0][1]
     records = lambda frame, key, fields: {  # noqa: E731
         int(r[key]): {f: _text(r[f]) for f in fields} for r in frame.to_dict("records")}
-    numbers = dict(zip(frames.invoices["invoice"].tolist(), frames.invoices["number"].astype(str).tolist()))
+    inv, sites = frames.invoices, frames.sites
+    numbers = dict(zip(inv["invoice"].tolist(), inv["number"].astype(str).tolist()))
+    invoice_scopes = {n: Scope(c, None if s < 0 else s, i) for i, n, c, s in zip(
+        inv["invoice"].tolist(), inv["number"].astype(str).tolist(), inv["client"].tolist(), inv["site"].tolist())}
     found = Lookups(
         clients=records(frames.clients, "client", CLIENT_FIELDS), sites=records(frames.sites, "site", SITE_FIELDS),
         numbers=numbers, invoice_codes={n: c for c, n in numbers.items()},
         payment_ids=dict(zip(frames.payments["payment"].tolist(), frames.payments["payment_id"].astype(str).tolist())),
+        client_codes=dict(zip(frames.clients["client_id"].astype(str).tolist(), frames.clients["client"].tolist())),
+        site_scopes={i: Scope(c, s) for i, c, s in zip(sites["site_id"].astype(str).tolist(), sites["client"].tolist(),
+                                                         sites["site"].tolist())},
+        invoice_scopes=invoice_scopes,
     )
     _last[:] = [(frames, found)]
     return found
@@ -133,6 +140,13 @@ def _site(frames: Frames, code: int | None) -> dict | None:
     return None if code is None else dict(lookups(frames).sites[code])
 
 
+def split_by_client(frame: pd.DataFrame):
+    """``frame`` grouped once by ``client``: returns ``code → rows of that client`` (empty frame if none)."""
+    groups = dict(tuple(frame.groupby("client", sort=False))) if len(frame) else {}
+    empty = frame.iloc[:0]
+    return lambda code: groups.get(code, empty)
+
+
 def in_scope(frame: pd.DataFrame, scope: Scope, invoice_column: str = "invoice") -> pd.Series:
     """Rows of ``frame`` (with ``client``/``site`` and an invoice code column) that belong to ``scope``."""
     if scope.invoice is not None:
@@ -144,13 +158,15 @@ def in_scope(frame: pd.DataFrame, scope: Scope, invoice_column: str = "invoice")
 
 def item_rows(items: pd.DataFrame) -> list[dict]:
     """Described open items (``Workspace.open_items``) → the template's ``items``."""
+    columns = {c: items[c].tolist() for c in ("number", "kind", "part", "issue_date", "due_date", "amount", "paid",
+                                               "outstanding", "days_overdue", "site_id", "site_name")}
     return [{
-        "number": str(r.number), "kind": str(r.kind), "kind_label": schema.KIND_LABELS[str(r.kind)],
-        "part": str(r.part), "part_label": "Retenue de garantie" if r.part == "retention" else "Facture",
-        "issue_date": _date(r.issue_date), "due_date": _date(r.due_date), "amount": int(r.amount),
-        "paid": int(r.paid), "outstanding": int(r.outstanding), "days_late": int(r.days_overdue),
-        "site_id": _text(r.site_id), "site_name": _text(r.site_name),
-    } for r in items.itertuples(index=False)]
+        "number": str(r["number"]), "kind": str(r["kind"]), "kind_label": schema.KIND_LABELS[str(r["kind"])],
+        "part": str(r["part"]), "part_label": "Retenue de garantie" if r["part"] == "retention" else "Facture",
+        "issue_date": _date(r["issue_date"]), "due_date": _date(r["due_date"]), "amount": int(r["amount"]),
+        "paid": int(r["paid"]), "outstanding": int(r["outstanding"]), "days_late": int(r["days_overdue"]),
+        "site_id": _text(r["site_id"]), "site_name": _text(r["site_name"]),
+    } for r in (dict(zip(columns, values)) for values in zip(*columns.values()))]
 
 
 def totals_of(items: pd.DataFrame) -> dict:
@@ -168,19 +184,22 @@ def credit_context(frames: Frames, credit: pd.DataFrame, scope: Scope) -> dict:
     found = lookups(frames)
     numbers, payment_ids = found.numbers, found.payment_ids
     lines = [{
-        "label": f"Avoir n° {numbers[r.code]}" if r.source == "credit_note" else f"Règlement {payment_ids[r.code]}",
-        "date": _date(r.date), "amount": int(r.amount), "remaining": int(r.remaining),
-    } for r in rows.itertuples(index=False)]
-    return {"total": int(rows["remaining"].sum()), "lines": lines}
+        "label": f"Avoir n° {numbers[code]}" if source == "credit_note" else f"Règlement {payment_ids[code]}",
+        "date": _date(day), "amount": int(amount), "remaining": int(remaining),
+    } for source, code, day, amount, remaining in zip(*(rows[c].tolist() for c in (
+        "source", "code", "date", "amount", "remaining")))]
+    return {"total": sum(line["remaining"] for line in lines), "lines": lines}
 
 
 def penalties_context(penalties: pd.DataFrame, numbers: dict[int, str], professional: bool,
                       rate: Decimal, contractual: bool) -> dict:
     """Interest and indemnity lines for the letter's invoices (``penalties`` already filtered)."""
-    lines = [{"number": str(numbers[r.invoice]), "overdue": int(r.overdue), "days_late": int(r.days_overdue),
-              "interest": int(r.interest), "indemnity": int(r.indemnity)}
-             for r in penalties.itertuples(index=False)]
-    interest, indemnity = int(penalties["interest"].sum()), int(penalties["indemnity"].sum())
+    lines = [{"number": numbers[code], "overdue": int(overdue), "days_late": int(days), "interest": int(interest),
+              "indemnity": int(indemnity)}
+             for code, overdue, days, interest, indemnity in zip(*(penalties[c].tolist() for c in (
+                 "invoice", "overdue", "days_overdue", "interest", "indemnity")))]
+    interest = sum(line["interest"] for line in lines)
+    indemnity = sum(line["indemnity"] for line in lines)
     return {
         "applicable": professional and bool(lines), "rate": rate, "contractual": contractual,
         "provisional": bool(penalties["provisional"].any()), "indemnity_per_invoice": 4000 if professional else 0,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import traceback
 from dataclasses import dataclass
@@ -36,7 +37,12 @@ def _day(value) -> dt.date:
 
 def amount(cents) -> str:
     """``123456`` → ``1 234,56 €``; an empty value stays empty."""
-    return "" if cents is None else format_amount(int(cents))
+    return "" if cents is None else _amount(int(cents))
+
+
+@functools.lru_cache(maxsize=8192)
+def _amount(cents: int) -> str:
+    return format_amount(cents)  # Babel's formatting is the main cost of a letter's Jinja step
 
 
 def long_date(value) -> str:
