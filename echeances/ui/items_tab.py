@@ -16,11 +16,12 @@ def totals_html(items: pd.DataFrame) -> str:
     """One line: count and sums of the rows shown."""
     if items.empty:
         return '<div class="ech-empty">Aucune échéance ne correspond aux filtres.</div>'
+    euros = lambda cents: html.escape(format_amount(int(cents)))  # noqa: E731
     late = items["days_overdue"] > 0
-    sums = {name: format_amount(int(items[column].sum()))
-            for name, column in (("Montant", "amount"), ("Réglé", "paid"), ("Reste dû", "outstanding"))}
-    parts = [f"<b>{len(items)}</b> échéance(s)"] + [f"{name} <b>{html.escape(v)}</b>" for name, v in sums.items()]
-    parts.append(f'<span class="ech-late">dont en retard <b>{html.escape(format_amount(int(items.loc[late, "outstanding"].sum())))}</b>'
+    parts = [f"<b>{len(items)}</b> échéance(s)"]
+    parts += [f"{name} <b>{euros(items[column].sum())}</b>"
+              for name, column in (("Montant", "amount"), ("Réglé", "paid"), ("Reste dû", "outstanding"))]
+    parts.append(f'<span class="ech-late">dont en retard <b>{euros(items.loc[late, "outstanding"].sum())}</b>'
                  f" ({int(late.sum())})</span>")
     return '<div class="ech-totals">' + " · ".join(parts) + "</div>"
 

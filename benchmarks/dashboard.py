@@ -1,0 +1,122 @@
+"""Time from navigation to the grid painted, in Chromium through Voilà: the dashboard vs a bare ipydatagrid.
+
+Run: .venv/bin/python benchmarks/dashboard.py [--open-items 10000 100000] [--runs 3]
+For each size, a synthetic workspace is written, then two Voilà servers run on 127.0.0.1 with the
+same options: the app (``echeances app``) and a bare notebook that only unpickles the same open-items
+frame and displays ``DataGrid(frame)``. Each run opens a new page and waits until the first data row
+of the grid has text drawn on its canvas. Prints the medians and the ratio (goal: ≤ 1.3).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from test_dashboard_e2e import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+
+from echeances import Workspace  # noqa: E402
+from echeances.app import NOTEBOOK, voila_command, voila_environment  # noqa: E402
+from echeances.demo import write_demo  # noqa: E402
+from echeances.ui.grid import grid_frame  # noqa: E402
+
+OPEN_SHARE = 0.48  # open items per synthetic invoice, measured on 20,000 invoices
+PAINTED = """() => {
+    const canvases = document.querySelectorAll('.lm-DataGrid canvas');
+    for (const c of canvases) {
+        const d = c.getContext('2d').getImageData(4, 34, 200, 18).data;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i] + d[i + 1] + d[i + 2] < 300) return true;
+    }
+    return false; }"""
+
+
+def bare_notebook(folder: Path, frame_path: Path) -> Path:
+    source = (f"import pandas as pd\nfrom ipydatagrid import DataGrid\n\n"
+              f"frame = pd.read_pickle({str(frame_path)!r})\n"
+              f"DataGrid(frame, layout={{'height': '560px'}})")
+    path = folder / "bare.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)],
+                                            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                     "language": "python"}}), path)
+    return path
+
+
+def start(notebook: Path | None, workspace: Path, log: Path):
+    port = free_port()
+    command = voila_command(port, open_browser=False, **({"notebook": notebook} if notebook else {}))
+    process = subprocess.Popen(command, env=voila_environment(workspace), cwd=(notebook or NOTEBOOK).parent,
+                               stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process, f"http://127.0.0.1:{port}/"
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"Voilà n'a pas démarré, voir {log}")
+            time.sleep(0.3)
+
+
+def time_to_grid(browser, url: str) -> float:
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    started = time.monotonic()
+    page.goto(url)
+    page.wait_for_function(PAINTED, timeout=120_000, polling=50)
+    elapsed = time.monotonic() - started
+    page.close()
+    return elapsed
+
+
+def measure(size: int, runs: int, browser, folder: Path) -> tuple[int, list[float], list[float]]:
+    workspace = folder / f"ws-{size}"
+    write_demo(workspace, size=round(size / OPEN_SHARE))
+    items = Workspace.open(workspace).open_items()
+    frame_path = folder / f"frame-{size}.pkl"
+    grid_frame(items).to_pickle(frame_path)
+    bare = bare_notebook(folder, frame_path)
+    results = {}
+    for name, notebook in (("bare", bare), ("app", None)):
+        process, url = start(notebook, workspace, folder / f"voila-{name}-{size}.log")
+        try:
+            time_to_grid(browser, url)  # warm-up: first kernel start, compiled bytecode, browser cache
+            results[name] = [time_to_grid(browser, url) for _ in range(runs)]
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+    return len(items), results["bare"], results["app"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--open-items", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for size in args.open_items:
+            count, bare, app = measure(size, args.runs, browser, Path(tmp))
+            rows.append((count, statistics.median(bare), statistics.median(app)))
+            print(f"{count:>8} échéances : grille seule {rows[-1][1]:.2f} s, tableau de bord {rows[-1][2]:.2f} s, "
+                  f"ratio {rows[-1][2] / rows[-1][1]:.2f}  (passages : {bare} / {app})", flush=True)
+        browser.close()
+    print("\n| échéances | grille seule (s) | tableau de bord (s) | ratio |\n|---:|---:|---:|---:|")
+    for count, bare, app in rows:
+        print(f"| {count:,} | {bare:.2f} | {app:.2f} | {app / bare:.2f} |".replace(",", "\u202f"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
