@@ -276,3 +276,23 @@ def test_contract_rate__from_settings_used_or_refused(tmp_path, rate, expected):
         assert "F1 10 000,00 € 100 246,58 € 40,00 €" in text  # 10 000 € × 9 % × 100/365
     finally:
         workspace.close()
+
+
+@pytest.mark.parametrize("template, scope", [
+    ("facture_en_retard", {"invoice": "F3"}), ("factures_chantier_en_retard", {"site": "S1"}),
+    ("factures_client_en_retard", {"client": "C1"}), ("relance_1", {"client": "C1"}),
+    ("relance_2", {"site": "S2"}), ("mise_en_demeure", {"invoice": "F2"}),
+])
+def test_every_letter_template__names_client_each_invoice_outstanding_and_total(ws, template, scope):
+    from echeances.money import format_amount
+
+    doc = ws.reminder(template, as_of=AS_OF, **scope)
+    text = squash(pdf_text(doc.pdf))
+    assert "Dupont SARL" in text and "Lyon, le 20 avril 2026" in text and "Page 1 / " in text
+    items = ws.open_items(AS_OF)
+    items = items[(items["number"].isin(doc.invoices)) & (items["days_overdue"] > 0)]
+    assert len(items) == len(doc.invoices) > 0
+    for row in items.itertuples():
+        assert f"n° {row.number} " in text and squash(format_amount(row.outstanding)) in text
+    assert squash(format_amount(int(items["outstanding"].sum()))) in text
+    assert "SIRET 123 456 789 00012" in text and "IBAN FR76 1234 5678 9012 3456 7890 123" in text
