@@ -27,6 +27,7 @@ def voila_command(port: int = 8866, open_browser: bool = True, host: str = "127.
         f"--Voila.ip={host}",
         "--theme=light",
         f"--template={TEMPLATE}",
+        "--HTMLExporter.language_code=fr",
         "--show_tracebacks=False",
         f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL}",

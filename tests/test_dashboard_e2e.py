@@ -140,6 +140,7 @@ def test_dashboard__grid_shows_overdue_in_red_and_the_client_filter_narrows_it(a
     # The oldest échéance is overdue: its due date is red, its issue date is not.
     assert red_pixels(page, "Échéance", 0) > 20
     assert red_pixels(page, "Date", 0) == 0
+    assert page.title() == "Échéances clients" and page.locator("html").get_attribute("lang") == "fr"
     totals = page.locator(".ech-totals")
     assert f"{len(items)} échéance(s)" in totals.inner_text()
     assert "Balance âgée" in page.locator(".ech-tile").inner_text()
