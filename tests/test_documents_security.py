@@ -181,3 +181,17 @@ def test_fetcher__serves_user_asset_over_default_and_refuses_everything_else(tmp
                 "https://example.com/a.css", "ftp://example.com/x", f"file://evil.example{default}/logo.png"):
         with pytest.raises(ValueError, match="Ressource refusée"):
             fetcher.fetch(url)
+
+
+def test_svg_inside_a_data_url_cannot_fetch_either(tmp_path, server):
+    import base64
+
+    url, hits = server
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="{url}/svg.png" '
+           'width="10" height="10"/><image href="file:///etc/passwd" width="10" height="10"/></svg>')
+    data = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    fetcher = FolderFetcher([tmp_path])
+    from weasyprint import HTML
+
+    HTML(string=f'<img src="{data}"><p>x</p>', base_url=tmp_path.as_uri() + "/", url_fetcher=fetcher).write_pdf()
+    assert hits == [] and fetcher.refused == [f"{url}/svg.png", "file:///etc/passwd"]
