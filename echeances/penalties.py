@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 
 from echeances.dates import parse_date
@@ -215,6 +216,8 @@ def penalties(invoices: pd.DataFrame, allocations: pd.DataFrame, write_offs: pd.
         allocations.loc[allocations["date"] <= day, ["invoice", "date", "amount"]],
         write_offs.loc[write_offs["date"] <= day, ["invoice", "date", "amount"]],
     ])
+    inv = inv[_late_mask(inv, moves, day)]  # the exact per-invoice work below runs on late invoices only
+    moves = moves[moves["invoice"].isin(inv["invoice"]).to_numpy()]
     by_invoice: dict[int, list[tuple[dt.date, int]]] = {}
     for code, day_, cents in zip(moves["invoice"].tolist(), moves["date"].dt.date.tolist(),
                                  moves["amount"].tolist()):
@@ -235,6 +238,20 @@ def penalties(invoices: pd.DataFrame, allocations: pd.DataFrame, write_offs: pd.
         rows.append((row.invoice, row.client, overdue, (as_of_date - oldest).days, interest,
                      INDEMNITY_CENTS if professional else 0, professional, provisional))
     return pd.DataFrame(rows, columns=list(PENALTIES)).astype(PENALTIES)
+
+
+def _late_mask(inv: pd.DataFrame, moves: pd.DataFrame, day: pd.Timestamp) -> np.ndarray:
+    """Invoices with a part due before ``day`` and still unpaid (net part settled first), vectorised."""
+    codes = inv["invoice"].to_numpy()
+    settled = pd.Series(moves["amount"].to_numpy(), index=moves["invoice"].to_numpy()).groupby(level=0).sum()
+    paid = settled.reindex(codes, fill_value=0).to_numpy()
+    retention = inv["retention"].to_numpy()
+    net = inv["total"].to_numpy() - retention
+    net_unpaid = net - np.minimum(paid, net)
+    retention_unpaid = retention - np.minimum(paid - (net - net_unpaid), retention)
+    day64 = day.to_datetime64()
+    return (((inv["due_date"].to_numpy() < day64) & (net_unpaid > 0))
+            | ((inv["retention_release_date"].to_numpy() < day64) & (retention_unpaid > 0)))
 
 
 def _overdue(dues: list[tuple[dt.date, int]], settled: int, as_of: dt.date) -> tuple[int, dt.date | None]:
