@@ -71,7 +71,12 @@ def time_to_grid(browser, url: str) -> float:
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     started = time.monotonic()
     page.goto(url)
-    page.wait_for_function(PAINTED, timeout=120_000, polling=50)
+    try:
+        page.wait_for_function(PAINTED, timeout=120_000, polling=50)
+    except Exception:
+        (ROOT / "test-artifacts").mkdir(exist_ok=True)
+        page.screenshot(path=ROOT / "test-artifacts" / "benchmark-timeout.png")
+        raise
     elapsed = time.monotonic() - started
     page.close()
     return elapsed

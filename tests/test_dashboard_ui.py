@@ -56,7 +56,7 @@ def test_tile__french_figures():
     kpis = {"count": 4, "total": 200000, "overdue": 164000, "overdue_count": 2, "credit": 12345, "dso": 90.4,
             "buckets": {"not_due": 36000, "1-30": 114000, "31-60": 50000, "61-90": 0, "90+": 0}}
     cards = cards_html(kpis)
-    for text in ("2\u202f000,00\xa0€", "1\u202f640,00\xa0€", "123,45\xa0€", "90 jours", "82 % du total"):
+    for text in ("2\u202f000,00\xa0€", "1\u202f640,00\xa0€", "123,45\xa0€", "90 jours", "82\u202f% du total"):
         assert text in cards
     chart = chart_html(kpis["buckets"])
     assert "Non échu" in chart and "&gt; 90 j" in chart and "1\u202f140,00\xa0€" in chart

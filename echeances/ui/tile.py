@@ -19,13 +19,13 @@ def _card(label: str, value: str, note: str = "", alert: bool = False) -> str:
 
 def cards_html(kpis: dict) -> str:
     """The five key figures as HTML cards."""
-    dso = "—" if kpis["dso"] is None else f"{kpis['dso']:.0f} jours".replace(".", ",")
-    overdue_share = kpis["overdue"] / kpis["total"] * 100 if kpis["total"] else 0
+    dso = "—" if kpis["dso"] is None else f"{kpis['dso']:.0f} jours"
+    late_share = f"{kpis['overdue'] / kpis['total'] * 100 if kpis['total'] else 0:.0f}\u202f% du total"
     return "".join([
         _card("Total dû", format_amount(kpis["total"]), f"{kpis['count']} échéance(s)"),
-        _card("Total en retard", format_amount(kpis["overdue"]), f"{overdue_share:.0f} % du total".replace(".", ","),
-              alert=kpis["overdue"] > 0),
-        _card("Échéances en retard", f"{kpis['overdue_count']}", "dépassées à ce jour", alert=kpis["overdue_count"] > 0),
+        _card("Total en retard", format_amount(kpis["overdue"]), late_share, alert=kpis["overdue"] > 0),
+        _card("Échéances en retard", str(kpis["overdue_count"]), "dépassées à ce jour",
+              alert=kpis["overdue_count"] > 0),
         _card("Crédit clients", format_amount(kpis["credit"]), "non imputé et avoirs"),
         _card("DSO", dso, "délai de paiement, sur 90 j"),
     ])
