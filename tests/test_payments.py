@@ -174,3 +174,26 @@ def test_specs_take_text_as_typed_and_refuse_floats(ws):
     assert recorded.credit == 100_000
     with pytest.raises(TypeError, match="jamais un float"):
         PaymentSpec(client_id="C1", date=D(2024, 7, 1), amount=12.5)
+
+
+def test_record_payment__a_store_locked_too_long_is_a_french_refusal(ws, tmp_path):
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from echeances.store import Store
+    from echeances.store.payments import StoreBusy, record_payment
+
+    impatient = Store.open(f"sqlite:///{tmp_path / 'echeances.sqlite'}")
+    impatient.engine.dispose()
+    event.listen(impatient.engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout = 50"))
+    other = sqlite3.connect(tmp_path / "echeances.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreBusy, match="La base est occupée par une autre saisie ; rien n'a été écrit"):
+            record_payment(impatient, PaymentSpec(client_id="C1", date=D(2024, 7, 1), amount=1_000))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        impatient.close()
+    assert pay(ws, 1_000).payment_id == "P-2024-00001"

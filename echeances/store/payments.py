@@ -6,6 +6,7 @@ the write see the same state: two processes can never allocate the same euro.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 
 from echeances import allocation, schema
 from echeances.allocation import Allocation, CreditSource, CreditSpec, PaymentSpec, WriteOffSpec
-from echeances.errors import NotFound
+from echeances.errors import EcheancesError, NotFound
 from echeances.records import Frames
 from echeances.store import tables
 from echeances.store.database import Store
@@ -149,6 +150,23 @@ def _write_allocations(conn, frames: Frames, allocations, items, source: dict) -
     return tuple((a.invoice, int(left.get(int(codes[a.invoice]), 0)) - a.amount) for a in allocations)
 
 
+class StoreBusy(EcheancesError):
+    """The database stayed locked by another writer longer than the busy timeout; nothing was written."""
+
+
+@contextlib.contextmanager
+def _writing(store: Store):
+    """``store.write()``, with a lock that never came turned into a French message instead of a traceback."""
+    try:
+        with store.write() as conn:
+            yield conn
+    except sa.exc.OperationalError as exc:
+        text = str(exc.orig).lower()
+        if "locked" in text or "busy" in text or "could not serialize" in text:
+            raise StoreBusy("La base est occupée par une autre saisie ; rien n'a été écrit, réessayez.") from exc
+        raise
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
@@ -179,7 +197,7 @@ def _check_new_id(conn: sa.Connection, payment_id: str) -> None:
 def record_payment(store: Store, spec: PaymentSpec, default_terms: str = DEFAULT_TERMS,
                    user: str | None = None) -> Recorded:
     """Write ``spec`` as a payment and its allocations, all or nothing; raises ``PaymentRefused``/``NotFound``."""
-    with store.write() as conn:
+    with _writing(store) as conn:
         client = _client_row(conn, spec.client_id)
         if spec.payment_id is not None:
             _check_new_id(conn, spec.payment_id)
@@ -198,7 +216,7 @@ def record_payment(store: Store, spec: PaymentSpec, default_terms: str = DEFAULT
 
 def apply_credit(store: Store, spec: CreditSpec, default_terms: str = DEFAULT_TERMS) -> Recorded:
     """Allocate a client's unused payment money or credit note (``spec.source``) to invoices."""
-    with store.write() as conn:
+    with _writing(store) as conn:
         client = _client_row(conn, spec.client_id)
         pay = conn.execute(sa.select(T.payments, T.clients.c.client_id.label("owner"))
                            .join(T.clients, T.clients.c.id == T.payments.c.client)
@@ -224,7 +242,7 @@ def apply_credit(store: Store, spec: CreditSpec, default_terms: str = DEFAULT_TE
 def write_off(store: Store, spec: WriteOffSpec, threshold: int = allocation.DEFAULT_WRITE_OFF_THRESHOLD,
               default_terms: str = DEFAULT_TERMS) -> int:
     """Close what is left on an invoice without money (with a reason); returns the cents written off."""
-    with store.write() as conn:
+    with _writing(store) as conn:
         owner = conn.execute(sa.select(T.invoices.c.client).where(T.invoices.c.number == spec.invoice)).scalar()
         if owner is None:
             raise NotFound(f"Facture inconnue : {spec.invoice}")
@@ -239,7 +257,7 @@ def write_off(store: Store, spec: WriteOffSpec, threshold: int = allocation.DEFA
 
 def cancel_payment(store: Store, payment_id: str, reason: str, date: dt.date, user: str | None = None) -> None:
     """Mark a payment cancelled on ``date``: its allocations stop counting from then on; the rows stay."""
-    with store.write() as conn:
+    with _writing(store) as conn:
         row = conn.execute(sa.select(T.payments).where(T.payments.c.payment_id == payment_id)).first()
         if row is None:
             raise NotFound(f"Règlement inconnu : {payment_id}")
