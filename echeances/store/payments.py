@@ -246,6 +246,7 @@ def write_off(store: Store, spec: WriteOffSpec, threshold: int = allocation.DEFA
         owner = conn.execute(sa.select(T.invoices.c.client).where(T.invoices.c.number == spec.invoice)).scalar()
         if owner is None:
             raise NotFound(f"Facture inconnue : {spec.invoice}")
+        conn.execute(sa.select(T.clients.c.id).where(T.clients.c.id == owner).with_for_update())
         frames, items = _state(conn, owner, (), default_terms, spec.date)
         invoice = frames.invoices.set_index("number").loc[spec.invoice]
         left = int(items.loc[items["invoice"] == invoice["invoice"], "outstanding"].sum())
