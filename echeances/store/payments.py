@@ -6,8 +6,11 @@ the write see the same state: two processes can never allocate the same euro.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +26,8 @@ from echeances.store.database import Store
 from echeances.terms import DEFAULT_TERMS, due_dates
 
 T = tables
+T_ = TypeVar("T_")
+_RETRIES = 8
 
 
 @dataclass(frozen=True)
@@ -154,17 +159,31 @@ class StoreBusy(EcheancesError):
     """The database stayed locked by another writer longer than the busy timeout; nothing was written."""
 
 
-@contextlib.contextmanager
-def _writing(store: Store):
-    """``store.write()``, with a lock that never came turned into a French message instead of a traceback."""
-    try:
-        with store.write() as conn:
-            yield conn
-    except sa.exc.OperationalError as exc:
-        text = str(exc.orig).lower()
-        if "locked" in text or "busy" in text or "could not serialize" in text:
-            raise StoreBusy("La base est occupée par une autre saisie ; rien n'a été écrit, réessayez.") from exc
-        raise
+def _serialization_failure(exc: sa.exc.DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in ("40001", "40P01")
+
+
+def _in_transaction(store: Store, work: Callable[[sa.Connection], T_]) -> T_:
+    """Run ``work`` in one write transaction; retried when PostgreSQL could not serialise it.
+
+    On PostgreSQL the snapshot is taken before the client-row lock is granted, so
+    the second of two concurrent writers for a client fails to commit instead of
+    acting on stale rows; it then starts again from a fresh snapshot. SQLite
+    never needs it: ``BEGIN IMMEDIATE`` takes the lock before anything is read.
+    """
+    for attempt in range(_RETRIES):
+        try:
+            with store.write() as conn:
+                return work(conn)
+        except sa.exc.OperationalError as exc:
+            if _serialization_failure(exc) and attempt + 1 < _RETRIES:
+                time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+                continue
+            text = str(exc.orig).lower()
+            if _serialization_failure(exc) or "locked" in text or "busy" in text:
+                raise StoreBusy("La base est occupée par une autre saisie ; rien n'a été écrit, réessayez.") from exc
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _now() -> dt.datetime:
@@ -197,7 +216,7 @@ def _check_new_id(conn: sa.Connection, payment_id: str) -> None:
 def record_payment(store: Store, spec: PaymentSpec, default_terms: str = DEFAULT_TERMS,
                    user: str | None = None) -> Recorded:
     """Write ``spec`` as a payment and its allocations, all or nothing; raises ``PaymentRefused``/``NotFound``."""
-    with _writing(store) as conn:
+    def work(conn: sa.Connection) -> Recorded:
         client = _client_row(conn, spec.client_id)
         if spec.payment_id is not None:
             _check_new_id(conn, spec.payment_id)
@@ -211,12 +230,14 @@ def record_payment(store: Store, spec: PaymentSpec, default_terms: str = DEFAULT
             reference=spec.reference, bank=spec.bank, label=spec.label, created_at=_now(), created_by=user,
         )).inserted_primary_key[0]
         outstanding = _write_allocations(conn, frames, allocations, items, {"payment": code, "credit_note": None})
-    return Recorded(payment_id, allocations, credit, outstanding)
+        return Recorded(payment_id, allocations, credit, outstanding)
+
+    return _in_transaction(store, work)
 
 
 def apply_credit(store: Store, spec: CreditSpec, default_terms: str = DEFAULT_TERMS) -> Recorded:
     """Allocate a client's unused payment money or credit note (``spec.source``) to invoices."""
-    with _writing(store) as conn:
+    def work(conn: sa.Connection) -> Recorded:
         client = _client_row(conn, spec.client_id)
         pay = conn.execute(sa.select(T.payments, T.clients.c.client_id.label("owner"))
                            .join(T.clients, T.clients.c.id == T.payments.c.client)
@@ -236,13 +257,15 @@ def apply_credit(store: Store, spec: CreditSpec, default_terms: str = DEFAULT_TE
         allocations, credit = allocation.allocate_credit(spec, source, items, frames.invoices)
         link = {"payment": pay.id, "credit_note": None} if pay else {"payment": None, "credit_note": note.id}
         outstanding = _write_allocations(conn, frames, allocations, items, link)
-    return Recorded(spec.source, allocations, credit, outstanding)
+        return Recorded(spec.source, allocations, credit, outstanding)
+
+    return _in_transaction(store, work)
 
 
 def write_off(store: Store, spec: WriteOffSpec, threshold: int = allocation.DEFAULT_WRITE_OFF_THRESHOLD,
               default_terms: str = DEFAULT_TERMS) -> int:
     """Close what is left on an invoice without money (with a reason); returns the cents written off."""
-    with _writing(store) as conn:
+    def work(conn: sa.Connection) -> int:
         owner = conn.execute(sa.select(T.invoices.c.client).where(T.invoices.c.number == spec.invoice)).scalar()
         if owner is None:
             raise NotFound(f"Facture inconnue : {spec.invoice}")
@@ -253,18 +276,22 @@ def write_off(store: Store, spec: WriteOffSpec, threshold: int = allocation.DEFA
         amount = allocation.check_write_off(spec, invoice, left, threshold)
         conn.execute(sa.insert(T.write_offs).values(invoice=int(invoice["invoice"]), date=spec.date, amount=amount,
                                                     reason=spec.reason.strip()))
-    return amount
+        return amount
+
+    return _in_transaction(store, work)
 
 
 def cancel_payment(store: Store, payment_id: str, reason: str, date: dt.date, user: str | None = None) -> None:
     """Mark a payment cancelled on ``date``: its allocations stop counting from then on; the rows stay."""
-    with _writing(store) as conn:
+    def work(conn: sa.Connection) -> None:
         row = conn.execute(sa.select(T.payments).where(T.payments.c.payment_id == payment_id)).first()
         if row is None:
             raise NotFound(f"Règlement inconnu : {payment_id}")
         allocation.check_cancel(payment_id, row.date, row.cancelled_date, date, reason)
         conn.execute(sa.update(T.payments).where(T.payments.c.id == row.id)
                      .values(cancelled_date=date, cancel_reason=reason.strip(), cancelled_by=user))
+
+    _in_transaction(store, work)
 
 
 # --- history -------------------------------------------------------------------------------
