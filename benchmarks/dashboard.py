@@ -67,19 +67,20 @@ def start(notebook: Path | None, workspace: Path, log: Path):
             time.sleep(0.3)
 
 
-def time_to_grid(browser, url: str) -> float:
+def time_to_grid(browser, url: str, name: str) -> float | None:
+    """Seconds from navigation to the grid painted; ``None`` (screenshot kept) if it never paints."""
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     started = time.monotonic()
     page.goto(url)
     try:
         page.wait_for_function(PAINTED, timeout=120_000, polling=50)
-    except Exception:
+        return time.monotonic() - started
+    except Exception:  # noqa: BLE001 - a failed load is a result to report, not a reason to stop
         (ROOT / "test-artifacts").mkdir(exist_ok=True)
-        page.screenshot(path=ROOT / "test-artifacts" / "benchmark-timeout.png")
-        raise
-    elapsed = time.monotonic() - started
-    page.close()
-    return elapsed
+        page.screenshot(path=ROOT / "test-artifacts" / f"benchmark-failed-{name}.png")
+        return None
+    finally:
+        page.close()
 
 
 def measure(size: int, runs: int, browser, folder: Path) -> tuple[int, list[float], list[float]]:
@@ -93,8 +94,8 @@ def measure(size: int, runs: int, browser, folder: Path) -> tuple[int, list[floa
     for name, notebook in (("bare", bare), ("app", None)):
         process, url = start(notebook, workspace, folder / f"voila-{name}-{size}.log")
         try:
-            time_to_grid(browser, url)  # warm-up: first kernel start, compiled bytecode, browser cache
-            results[name] = [time_to_grid(browser, url) for _ in range(runs)]
+            time_to_grid(browser, url, name)  # warm-up: first kernel start, compiled bytecode, browser cache
+            results[name] = [time_to_grid(browser, url, name) for _ in range(runs)]
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
@@ -113,9 +114,16 @@ def main() -> int:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for size in args.open_items:
             count, bare, app = measure(size, args.runs, browser, Path(tmp))
-            rows.append((count, statistics.median(bare), statistics.median(app)))
+            bare, app = ([round(t, 2) if t else None for t in runs] for runs in (bare, app))
+            ok_bare, ok_app = [t for t in bare if t], [t for t in app if t]
+            if not ok_bare or not ok_app:
+                print(f"{count:>8} échéances : aucune mesure complète (passages : {bare} / {app})", flush=True)
+                continue
+            rows.append((count, statistics.median(ok_bare), statistics.median(ok_app)))
+            failed = bare.count(None) + app.count(None)
             print(f"{count:>8} échéances : grille seule {rows[-1][1]:.2f} s, tableau de bord {rows[-1][2]:.2f} s, "
-                  f"ratio {rows[-1][2] / rows[-1][1]:.2f}  (passages : {bare} / {app})", flush=True)
+                  f"ratio {rows[-1][2] / rows[-1][1]:.2f}  (passages : {bare} / {app}"
+                  + (f", {failed} page(s) jamais dessinée(s)" if failed else "") + ")", flush=True)
         browser.close()
     print("\n| échéances | grille seule (s) | tableau de bord (s) | ratio |\n|---:|---:|---:|---:|")
     for count, bare, app in rows:
