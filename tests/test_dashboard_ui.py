@@ -102,4 +102,4 @@ def test_guarded__errors_become_a_french_line():
     guarded(notice, "Impossible d'afficher les échéances.")(broken)()
     assert "Impossible d'afficher les échéances." in notice.value and "KeyError" not in notice.value
     guarded(notice, "…")(lambda: None)()
-    assert notice.value == ""
+    assert notice.value == "" and notice.layout.display == "none"

@@ -13,13 +13,18 @@ log = logging.getLogger(__name__)
 
 
 class Notice(widgets.HTML):
-    """A line for errors; empty (and takes no room) when all is well."""
+    """A line for errors; hidden (it takes no room) when all is well."""
+
+    def __init__(self):
+        super().__init__(layout=widgets.Layout(display="none"))
 
     def error(self, text: str) -> None:
         self.value = f'<div class="ech-error">{html.escape(text, quote=False)}</div>'
+        self.layout.display = ""
 
     def clear(self) -> None:
         self.value = ""
+        self.layout.display = "none"
 
 
 def guarded(notice: Notice, failure: str):

@@ -26,6 +26,7 @@ CSS = f"""
 .ech-card.ech-alert .ech-value {{ color: {RED}; }}
 .ech-tile {{ background: #f9fafb; border: 1px solid #e5e7eb; border-radius: 10px; padding: 12px; }}
 .ech-tile-title {{ font-size: 15px; font-weight: 600; margin-bottom: 6px; }}
+.ech-chart .ech-label {{ color: {MUTED}; font-size: 13px; font-weight: 500; margin: 0 0 4px 6px; }}
 .ech-chart table {{ border-collapse: collapse; font-size: 13px; width: 100%; }}
 .ech-chart td {{ padding: 3px 6px; white-space: nowrap; }}
 .ech-chart .ech-bar {{ height: 14px; border-radius: 3px; }}
