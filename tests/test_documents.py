@@ -136,7 +136,8 @@ def test_relance_2__recalls_penalties_for_a_professional(ws):
 def test_facture_en_retard__one_invoice_with_its_partial_payment(ws):
     text = squash(pdf_text(ws.reminder("facture_en_retard", invoice="F2", as_of=AS_OF).pdf))
     assert "Objet : facture n° F2 restant impayée" in text
-    assert "Compte tenu des 1 000,00 € déjà reçus, il reste dû 1 280,00 €" in text
+    assert "la facture n° F2 du 1er février 2026, d'un montant de 2 400,00 € TTC" in text
+    assert "Compte tenu des 1 000,00 € déjà reçus, il reste dû à ce jour 1 280,00 €." in text
     assert "au plus tard le 28 avril 2026" in text
 
 

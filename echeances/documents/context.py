@@ -99,6 +99,7 @@ class Lookups:
     sites: dict[int, dict]
     numbers: dict[int, str]
     invoice_codes: dict[str, int]
+    invoice_totals: dict[int, int]
     payment_ids: dict[int, str]
     client_codes: dict[str, int]
     site_scopes: dict[str, Scope]
@@ -120,6 +121,7 @@ def lookups(frames: Frames) -> Lookups:
     found = Lookups(
         clients=records(frames.clients, "client", CLIENT_FIELDS), sites=records(frames.sites, "site", SITE_FIELDS),
         numbers=numbers, invoice_codes={n: c for c, n in numbers.items()},
+        invoice_totals=dict(zip(inv["invoice"].tolist(), inv["total"].tolist())),
         payment_ids=dict(zip(frames.payments["payment"].tolist(), frames.payments["payment_id"].astype(str).tolist())),
         client_codes=dict(zip(frames.clients["client_id"].astype(str).tolist(), frames.clients["client"].tolist())),
         site_scopes={i: Scope(c, s) for i, c, s in zip(sites["site_id"].astype(str).tolist(), sites["client"].tolist(),
@@ -156,11 +158,13 @@ def in_scope(frame: pd.DataFrame, scope: Scope, invoice_column: str = "invoice")
     return frame["client"] == scope.client
 
 
-def item_rows(items: pd.DataFrame) -> list[dict]:
+def item_rows(items: pd.DataFrame, frames: Frames) -> list[dict]:
     """Described open items (``Workspace.open_items``) → the template's ``items``."""
-    columns = {c: items[c].tolist() for c in ("number", "kind", "part", "issue_date", "due_date", "amount", "paid",
-                                               "outstanding", "days_overdue", "site_id", "site_name")}
+    columns = {c: items[c].tolist() for c in ("invoice", "number", "kind", "part", "issue_date", "due_date", "amount",
+                                               "paid", "outstanding", "days_overdue", "site_id", "site_name")}
+    totals = lookups(frames).invoice_totals
     return [{
+        "total": int(totals[r["invoice"]]),
         "number": str(r["number"]), "kind": str(r["kind"]), "kind_label": schema.KIND_LABELS[str(r["kind"])],
         "part": str(r["part"]), "part_label": "Retenue de garantie" if r["part"] == "retention" else "Facture",
         "issue_date": _date(r["issue_date"]), "due_date": _date(r["due_date"]), "amount": int(r["amount"]),
@@ -232,7 +236,7 @@ def reminder_context(template: str, scope: Scope, frames: Frames, items: pd.Data
     return {
         "company": company_context(settings), "client": client, "site": _site(frames, scope.site),
         "document": _document("reminder", template, as_of, settings),
-        "items": item_rows(overdue), "totals": totals, "penalties": pen,
+        "items": item_rows(overdue, frames), "totals": totals, "penalties": pen,
         "grand_total": totals["outstanding"] + (pen["total"] if pen["applicable"] else 0),
         "deadline": as_of + dt.timedelta(days=deadline_days), "deadline_days": deadline_days,
         "credit": credit_context(frames, credit, scope),

@@ -137,7 +137,7 @@ def statement_context(template: str, scope: Scope, frames: Frames, start: dt.dat
         "opening_balance": opening, "closing_balance": closing, "movements": rows,
         "movement_totals": {"debit": int(period["debit"].sum()), "credit": int(period["credit"].sum())},
         "aging": [{"key": k, "label": labels.get(k, k), "amount": int(by_bucket.get(k, 0))} for k in keys],
-        "items": item_rows(open_now), "totals": totals_of(open_now),
+        "items": item_rows(open_now, frames), "totals": totals_of(open_now),
         "credit": credit_context(frames, credit, Scope(scope.client, scope.site)),
         "retentions": [{"number": str(r.number), "amount": int(r.amount), "outstanding": int(r.outstanding),
                         "release_date": _date(r.due_date)} for r in retained.itertuples(index=False)],
