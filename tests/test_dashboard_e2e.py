@@ -164,6 +164,13 @@ def test_dashboard__grid_shows_overdue_in_red_and_the_client_filter_narrows_it(a
     assert format_amount(int(expected["outstanding"].sum())) in totals.inner_text()
     page.screenshot(path=ARTIFACTS / "dashboard-client.png")
 
+    # "En retard seulement" keeps that client's overdue échéances.
+    late = ws.find_open_items(client_id=other, overdue_only=True)
+    page.get_by_text("En retard seulement").click()
+    page.wait_for_function("n => document.querySelector('.ech-totals').innerText.includes(n + ' échéance(s)')",
+                           arg=str(len(late)), timeout=20_000)
+    assert len(late) < len(expected)
+
     # Nothing was asked of any other machine, and the server listens on the loopback only.
     outside = [u for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")
                and urlparse(u).hostname != "127.0.0.1"]
