@@ -6,6 +6,7 @@ the write see the same state: two processes can never allocate the same euro.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import time
@@ -163,14 +164,39 @@ def _serialization_failure(exc: sa.exc.DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in ("40001", "40P01")
 
 
-def _in_transaction(store: Store, work: Callable[[sa.Connection], T_]) -> T_:
-    """Run ``work`` in one write transaction; retried when PostgreSQL could not serialise it.
+@contextlib.contextmanager
+def _client_mutex(store: Store, client_id: str | None):
+    """PostgreSQL: hold a session advisory lock on the client while its write transaction runs.
 
-    On PostgreSQL the snapshot is taken before the client-row lock is granted, so
-    the second of two concurrent writers for a client fails to commit instead of
-    acting on stale rows; it then starts again from a fresh snapshot. SQLite
-    never needs it: ``BEGIN IMMEDIATE`` takes the lock before anything is read.
+    A serializable transaction takes its snapshot at its first statement, so a
+    row lock waited for inside it would leave it reading stale rows (and failing
+    to commit). Taking this lock first, outside, lets each writer of a client
+    start from what the previous one committed. SQLite needs nothing:
+    ``BEGIN IMMEDIATE`` takes the database lock before anything is read.
     """
+    if client_id is None or store.is_sqlite:
+        yield
+        return
+    key = sa.func.hashtext(f"echeances.client:{client_id}")
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.select(sa.func.pg_advisory_lock(key)))
+        try:
+            yield
+        finally:
+            conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+
+
+def _in_transaction(store: Store, work: Callable[[sa.Connection], T_], client_id: str | None = None) -> T_:
+    """Run ``work`` in one write transaction, the client's writers one at a time.
+
+    Serialisation failures PostgreSQL still reports (an import at the same
+    time, index-page conflicts between clients) are retried from a fresh start.
+    """
+    with _client_mutex(store, client_id):
+        return _retrying(store, work)
+
+
+def _retrying(store: Store, work: Callable[[sa.Connection], T_]) -> T_:
     for attempt in range(_RETRIES):
         try:
             with store.write() as conn:
@@ -232,7 +258,7 @@ def record_payment(store: Store, spec: PaymentSpec, default_terms: str = DEFAULT
         outstanding = _write_allocations(conn, frames, allocations, items, {"payment": code, "credit_note": None})
         return Recorded(payment_id, allocations, credit, outstanding)
 
-    return _in_transaction(store, work)
+    return _in_transaction(store, work, spec.client_id)
 
 
 def apply_credit(store: Store, spec: CreditSpec, default_terms: str = DEFAULT_TERMS) -> Recorded:
@@ -259,7 +285,7 @@ def apply_credit(store: Store, spec: CreditSpec, default_terms: str = DEFAULT_TE
         outstanding = _write_allocations(conn, frames, allocations, items, link)
         return Recorded(spec.source, allocations, credit, outstanding)
 
-    return _in_transaction(store, work)
+    return _in_transaction(store, work, spec.client_id)
 
 
 def write_off(store: Store, spec: WriteOffSpec, threshold: int = allocation.DEFAULT_WRITE_OFF_THRESHOLD,
@@ -278,7 +304,13 @@ def write_off(store: Store, spec: WriteOffSpec, threshold: int = allocation.DEFA
                                                     reason=spec.reason.strip()))
         return amount
 
-    return _in_transaction(store, work)
+    return _in_transaction(store, work, None if store.is_sqlite else _owner_id(store, spec.invoice))
+
+
+def _owner_id(store: Store, number: str) -> str | None:
+    with store.read() as conn:
+        return conn.execute(sa.select(T.clients.c.client_id).join(T.invoices, T.invoices.c.client == T.clients.c.id)
+                            .where(T.invoices.c.number == number)).scalar()
 
 
 def cancel_payment(store: Store, payment_id: str, reason: str, date: dt.date, user: str | None = None) -> None:
