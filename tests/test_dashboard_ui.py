@@ -103,3 +103,19 @@ def test_guarded__errors_become_a_french_line():
     assert "Impossible d'afficher les échéances." in notice.value and "KeyError" not in notice.value
     guarded(notice, "…")(lambda: None)()
     assert notice.value == "" and notice.layout.display == "none"
+
+
+def test_refresh__shows_a_payment_entered_elsewhere(workspace):
+    from echeances import Workspace
+    from echeances.allocation import PaymentSpec
+
+    dashboard = build_dashboard(workspace, as_of=AS_OF)
+    assert "Reste dû <b>2\u202f000,00\xa0€</b>" in dashboard.items.totals.value
+    other_user = Workspace.open(workspace.path)
+    other_user.record_payment(PaymentSpec(client_id="C2", date="2026-06-15", amount=20000))
+    other_user.close()
+    assert "Reste dû <b>2\u202f000,00\xa0€</b>" in dashboard.items.totals.value  # nothing re-read yet
+    dashboard.reload.click()
+    assert "Reste dû <b>1\u202f800,00\xa0€</b>" in dashboard.items.totals.value
+    assert "1\u202f800,00\xa0€" in dashboard.tile._cards.value
+    assert dashboard.notice.value == ""
