@@ -369,9 +369,11 @@ class Workspace:
     # --- dashboard -------------------------------------------------------
     def find_open_items(self, as_of=None, client_id: str | None = None, site_id: str | None = None,
                         manager: str | None = None, overdue_only: bool = False, text: str = "") -> pd.DataFrame:
-        """``open_items`` narrowed by client, site, manager, lateness and a case-insensitive text search
-        over number, client, site and manager."""
-        items = self.open_items(as_of)
+        """``open_items`` with their reminder marks (``reminder_marks``), narrowed by client, site, manager,
+        lateness and a case-insensitive text search over number, client, site and manager."""
+        from echeances.mail.marks import with_reminder_marks
+
+        items = with_reminder_marks(self.open_items(as_of), self.reminder_marks())
         keep = np.ones(len(items), dtype=bool)
         for column, value in (("client_id", client_id), ("site_id", site_id), ("manager", manager)):
             if value:

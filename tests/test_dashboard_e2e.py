@@ -56,8 +56,13 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
+    """The demo data; the oldest échéance's invoice got a reminder, emailed through the outbox."""
     folder = tmp_path_factory.mktemp("demo")
     write_demo(folder)
+    ws = Workspace.open(folder)
+    reminder = ws.reminder("facture_en_retard", invoice=ws.open_items()["number"].iloc[0])
+    assert ws.send(reminder.id, to=["compta@client.example"]).status == "envoyé"
+    ws.close()
     return folder
 
 
@@ -92,17 +97,29 @@ def column_left(name: str) -> int:
     return sum(WIDTHS[n] for n in names[: names.index(name)])
 
 
-def red_pixels(page, column: str, row: int) -> int:
-    """Reddish pixels painted by the grid in one cell (the grid draws on a canvas: no DOM text to read)."""
+def colored_pixels(page, column: str, row: int, test: str) -> int:
+    """Pixels painted by the grid in one cell whose ``[r, g, b]`` pass ``test`` (a JS expression).
+
+    The grid draws on a canvas: there is no DOM text to read.
+    """
     x, width = column_left(column) + 2, WIDTHS[column] - 4
     y = HEADER_HEIGHT + row * ROW_HEIGHT + 3
-    return page.evaluate("""([x, y, w, h]) => {
+    return page.evaluate("""([x, y, w, h, test]) => {
+        const pass = new Function('r', 'g', 'b', 'return ' + test);
         let n = 0;
         for (const canvas of document.querySelectorAll('.lm-DataGrid canvas')) {
             const d = canvas.getContext('2d').getImageData(x, y, w, h).data;
-            for (let i = 0; i < d.length; i += 4) if (d[i] > 140 && d[i + 1] < 90 && d[i + 2] < 90 && d[i + 3] > 0) n++;
+            for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && pass(d[i], d[i + 1], d[i + 2])) n++;
         }
-        return n; }""", [x, y, width, ROW_HEIGHT - 6])
+        return n; }""", [x, y, width, ROW_HEIGHT - 6, test])
+
+
+def red_pixels(page, column: str, row: int) -> int:
+    return colored_pixels(page, column, row, "r > 140 && g < 90 && b < 90")
+
+
+def blue_pixels(page, column: str, row: int) -> int:
+    return colored_pixels(page, column, row, "b > 150 && r < 100 && g < 140")
 
 
 def cell_pixels(page, column: str, row: int) -> str:
@@ -126,7 +143,7 @@ def test_dashboard__grid_shows_overdue_in_red_and_the_client_filter_narrows_it(a
     expected = ws.find_open_items(client_id=other)
     assert items["days_overdue"].iloc[0] > 0, "the demo's oldest item is overdue"
 
-    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="fr-FR")
+    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="fr-FR")
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     started = time.monotonic()
@@ -142,6 +159,9 @@ def test_dashboard__grid_shows_overdue_in_red_and_the_client_filter_narrows_it(a
     # The oldest échéance is overdue: its due date is red, its issue date is not.
     assert red_pixels(page, "Échéance", 0) > 20
     assert red_pixels(page, "Date", 0) == 0
+    # Its invoice's reminder was emailed: the envelope is blue; the next item got none.
+    assert blue_pixels(page, "Email", 0) > 10
+    assert blue_pixels(page, "Email", 1) == 0 and items["number"].iloc[1] != items["number"].iloc[0]
     assert page.title() == "Échéances clients" and page.locator("html").get_attribute("lang") == "fr"
     totals = page.locator(".ech-totals")
     assert f"{len(items)} échéance(s)" in totals.inner_text()

@@ -43,9 +43,9 @@ def test_find_open_items__filters_combine(workspace):
 
 
 def test_grid_frame__french_headers_cents_and_dates_kept(workspace):
-    frame = grid_frame(workspace.open_items(AS_OF))
+    frame = grid_frame(workspace.find_open_items(AS_OF))
     assert list(frame.columns) == ["Facture", "Type", "Client", "Chantier", "Chargé d'affaire", "Date", "Échéance",
-                                   "Montant", "Réglé", "Reste dû", "Retard (j)"]
+                                   "Montant", "Réglé", "Reste dû", "Retard (j)", "Relance", "Email"]
     assert list(frame["Facture"]) == ["F2", "F1", "F3", "F1"]  # due date ascending: late ones first
     assert list(frame["Reste dû"]) == [50000, 114000, 30000, 6000]
     assert str(frame["Échéance"].dtype).startswith("datetime64")
@@ -119,3 +119,19 @@ def test_refresh__shows_a_payment_entered_elsewhere(workspace):
     assert "Reste dû <b>1\u202f800,00\xa0€</b>" in dashboard.items.totals.value
     assert "1\u202f800,00\xa0€" in dashboard.tile._cards.value
     assert dashboard.notice.value == ""
+
+
+def test_grid__a_reminder_emailed_through_the_outbox_marks_its_items(workspace):
+    from echeances import Workspace
+    from echeances.settings import write_demo_settings
+
+    write_demo_settings(workspace.path)  # a letterhead and a sender address
+    workspace = Workspace.open(workspace.path)
+    document = workspace.reminder("facture_en_retard", invoice="F2", as_of=AS_OF)
+    grid = build_dashboard(workspace, as_of=AS_OF).items.grid
+    frame = grid.data.set_index("Facture")
+    assert frame.loc["F2", "Relance"] == f"{dt.date.today():%d/%m/%Y}" and not frame.loc["F2", "Email"]
+    assert (frame["Relance"].drop("F2") == "").all()
+    workspace.send(document.id, to=["compta@martin.example"])
+    frame = build_dashboard(workspace, as_of=AS_OF).items.grid.data.set_index("Facture")
+    assert frame.loc["F2", "Email"] and not frame["Email"].drop("F2").any()

@@ -5,7 +5,7 @@ import ipydatagrid as dg
 import pandas as pd
 
 from echeances.schema import KIND_LABELS
-from echeances.ui.style import INK, RED
+from echeances.ui.style import BLUE, INK, MUTED, RED
 
 # Open-item column → grid header (what the user reads).
 COLUMNS = {
@@ -20,20 +20,26 @@ COLUMNS = {
     "paid": "Réglé",
     "outstanding": "Reste dû",
     "days_overdue": "Retard (j)",
+    "last_reminder_at": "Relance",
+    "emailed": "Email",
 }
 MONEY = ("Montant", "Réglé", "Reste dû")
-WIDTHS = {"Facture": 100, "Type": 140, "Client": 180, "Chantier": 216, "Chargé d'affaire": 126, "Date": 84,
-          "Échéance": 90, "Montant": 104, "Réglé": 98, "Reste dû": 104, "Retard (j)": 88}
+WIDTHS = {"Facture": 98, "Type": 128, "Client": 170, "Chantier": 196, "Chargé d'affaire": 126, "Date": 84,
+          "Échéance": 90, "Montant": 100, "Réglé": 96, "Reste dû": 100, "Retard (j)": 88, "Relance": 88, "Email": 62}
 LATE = "cell.metadata.data['Retard (j)'] > 0"
+# An empty text_value makes ipydatagrid draw the raw value instead: blank cells are a space.
 # Cents → "1 234,56 €" as Babel writes it in fr_FR (narrow no-break space, no-break space before €).
 EUROS = ("replace(replace(format(cell.value / 100, ',.2f'), regexp(',', 'g'), '\u202f'), '.', ',') + '\u00a0€'")
 
 
 def grid_frame(items: pd.DataFrame) -> pd.DataFrame:
-    """The open items as the grid shows them: French headers, cents and dates kept as data."""
+    """Open items with reminder marks (``Workspace.find_open_items``) as the grid shows them: French headers,
+    cents and dates kept as data."""
     kind = items["kind"].astype(str).map(KIND_LABELS)
     kind = kind.where(items["part"].astype(str) != "retention", "Retenue de garantie")
-    frame = items.assign(type=kind)[list(COLUMNS)].rename(columns=COLUMNS)
+    # ipydatagrid cannot carry a missing date (NaT breaks its front end): the reminder date is text.
+    reminded = items["last_reminder_at"].dt.strftime("%d/%m/%Y").astype("string").fillna("")
+    frame = items.assign(type=kind, last_reminder_at=reminded)[list(COLUMNS)].rename(columns=COLUMNS)
     return frame.reset_index(drop=True)
 
 
@@ -45,13 +51,18 @@ def _renderers() -> dict:
         "Date": dg.TextRenderer(**date),
         "Échéance": dg.TextRenderer(**date, font=font, text_color=dg.VegaExpr(f"{LATE} ? '{RED}' : '{INK}'")),
         **{name: money for name in MONEY},
-        "Retard (j)": dg.TextRenderer(text_value=dg.VegaExpr("cell.value > 0 ? cell.value : ''"),
+        "Retard (j)": dg.TextRenderer(text_value=dg.VegaExpr("cell.value > 0 ? cell.value : ' '"),
                                       horizontal_alignment="right", text_color=RED),
+        "Relance": dg.TextRenderer(horizontal_alignment="center"),
+        # The envelope of an item that got a reminder turns blue once the last one was emailed.
+        "Email": dg.TextRenderer(text_value=dg.VegaExpr("cell.metadata.data['Relance'] ? '\u2709' : ' '"),
+                                 text_color=dg.VegaExpr(f"cell.value ? '{BLUE}' : '{MUTED}'"),
+                                 font="16px sans-serif", horizontal_alignment="center"),
     }
 
 
 def build_grid(items: pd.DataFrame) -> dg.DataGrid:
-    """An ipydatagrid of ``items`` (open items as ``Workspace.open_items`` returns them)."""
+    """An ipydatagrid of ``items`` (as ``Workspace.find_open_items`` returns them)."""
     return dg.DataGrid(
         grid_frame(items),
         renderers=_renderers(),

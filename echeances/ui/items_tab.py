@@ -31,7 +31,7 @@ class ItemsTab(widgets.VBox):
 
     def __init__(self, workspace, as_of=None):
         self.workspace, self.as_of = workspace, as_of
-        items = workspace.open_items(as_of)
+        items = workspace.find_open_items(as_of)
         self.filters = FilterBar(items)
         self.totals = widgets.HTML(totals_html(items))
         self.grid = build_grid(items)
