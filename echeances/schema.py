@@ -56,7 +56,7 @@ INVOICES = {
 PAYMENTS = {
     "payment": CODE, "payment_id": TEXT, "client": CODE, "date": DATE, "amount": CENTS,
     "method": TEXT, "reference": TEXT, "bank": TEXT, "label": TEXT,
-    "cancelled_date": DATE,
+    "cancelled_date": DATE, "cancel_reason": TEXT, "cancelled_by": TEXT, "created_at": TEXT, "created_by": TEXT,
 }
 # Exactly one of ``payment`` / ``credit_note`` is a code, the other -1.
 ALLOCATIONS = {

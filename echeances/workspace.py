@@ -81,9 +81,18 @@ class Workspace:
             self._frames = resolve_due_dates(self.store.frames(), terms)
         return self._frames
 
-    def refresh(self) -> None:
-        """Forget cached frames (after a write, or to see other users' writes)."""
-        self._frames = None
+    def refresh(self, payments_only: bool = False) -> None:
+        """Forget cached frames (after a write, or to see other users' writes).
+
+        ``payments_only``: the write only entered, applied, wrote off or cancelled
+        payments, so only the rows added or cancelled since are read.
+        """
+        # On PostgreSQL concurrent transactions may commit ids out of order, so
+        # "rows above the last id seen" is only exact with SQLite's single writer.
+        if payments_only and self._frames is not None and self.store.is_sqlite:
+            self._frames = self.store.grown(self._frames)
+        else:
+            self._frames = None
 
     @property
     def edges(self) -> tuple[int, ...]:
@@ -206,13 +215,13 @@ class Workspace:
     def record_payment(self, spec, user: str | None = None):
         """Enter a payment (``allocation.PaymentSpec``) and its allocations; returns ``store.payments.Recorded``."""
         recorded = payment_store.record_payment(self.store, spec, self._default_terms, user or _user())
-        self.refresh()
+        self.refresh(payments_only=True)
         return recorded
 
     def apply_credit(self, spec):
         """Allocate unused payment money or a credit note (``allocation.CreditSpec``) to invoices."""
         recorded = payment_store.apply_credit(self.store, spec, self._default_terms)
-        self.refresh()
+        self.refresh(payments_only=True)
         return recorded
 
     def write_off(self, spec) -> int:
@@ -221,13 +230,13 @@ class Workspace:
 
         threshold = self.settings.get("payments", {}).get("write_off_threshold", "5,00")
         amount = payment_store.write_off(self.store, spec, parse_amount(str(threshold)), self._default_terms)
-        self.refresh()
+        self.refresh(payments_only=True)
         return amount
 
     def cancel_payment(self, payment_id: str, reason: str, date=None, user: str | None = None) -> None:
         """Cancel a payment (never edited nor deleted): its allocations stop counting from ``date`` (today)."""
         payment_store.cancel_payment(self.store, payment_id, reason, _day(date), user or _user())
-        self.refresh()
+        self.refresh(payments_only=True)
 
     def payments(self, client_id: str | None = None, start=None, end=None):
         """Payments between ``start`` and ``end`` (with their trace) and their allocations: two frames."""

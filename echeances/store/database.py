@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from pathlib import Path
 from typing import Iterator
@@ -87,15 +88,22 @@ class Store:
                 return read_frames(snapshot)
         return read_frames(conn)
 
+    def grown(self, base: Frames) -> Frames:
+        """``base`` brought up to date after payment-path writes (see ``read_growth``)."""
+        with self.read() as snapshot:
+            return read_growth(snapshot, base)
+
     def close(self) -> None:
         self.engine.dispose()
 
 
-def _read(conn: sa.Connection, table: sa.Table, renames: dict[str, str], columns: dict[str, str]) -> pd.DataFrame:
+def _read(conn: sa.Connection, table: sa.Table, renames: dict[str, str], columns: dict[str, str],
+          where=None) -> pd.DataFrame:
     # Dates come back as ISO text and are parsed in one vectorised call: building
     # a Python date per cell is most of the cost of loading a large store.
     selected = [sa.cast(c, sa.String).label(c.name) if isinstance(c.type, sa.Date) else c for c in table.c]
-    result = conn.execute(sa.select(*selected).order_by(table.c.id))
+    query = sa.select(*selected).order_by(table.c.id)
+    result = conn.execute(query if where is None else query.where(where))
     names = list(result.keys())
     # Plain DBAPI tuples: no per-cell processing is needed once dates are text.
     rows = result.cursor.fetchall()
@@ -114,14 +122,39 @@ def _read(conn: sa.Connection, table: sa.Table, renames: dict[str, str], columns
     return frame
 
 
+_SOURCES = {
+    "clients": (tables.clients, {"id": "client"}, schema.CLIENTS),
+    "sites": (tables.sites, {"id": "site"}, schema.SITES),
+    "invoices": (tables.invoices, {"id": "invoice"}, schema.INVOICES),
+    "payments": (tables.payments, {"id": "payment"}, schema.PAYMENTS),
+    "allocations": (tables.allocations, {"id": "allocation"}, schema.ALLOCATIONS),
+    "write_offs": (tables.write_offs, {"id": "write_off"}, schema.WRITE_OFFS),
+}
+# Tables that a payment, a credit application, a write-off or a cancellation
+# changes: they only grow, except a payment row getting its cancellation.
+GROWING = ("payments", "allocations", "write_offs")
+
+
 def read_frames(conn: sa.Connection) -> Frames:
     """Read every table; invoice ``due_date`` stays as stored (explicit or NaT)."""
-    invoices = _read(conn, tables.invoices, {"id": "invoice"}, schema.INVOICES)
-    return Frames(
-        clients=_read(conn, tables.clients, {"id": "client"}, schema.CLIENTS),
-        sites=_read(conn, tables.sites, {"id": "site"}, schema.SITES),
-        invoices=invoices,
-        payments=_read(conn, tables.payments, {"id": "payment"}, schema.PAYMENTS),
-        allocations=_read(conn, tables.allocations, {"id": "allocation"}, schema.ALLOCATIONS),
-        write_offs=_read(conn, tables.write_offs, {"id": "write_off"}, schema.WRITE_OFFS),
-    )
+    return Frames(**{name: _read(conn, *source) for name, source in _SOURCES.items()})
+
+
+def read_growth(conn: sa.Connection, base: Frames) -> Frames:
+    """``base`` with the rows added since it was read (ids above its largest) in the ``GROWING``
+    tables, and the payments cancelled since — the only change a stored payment ever gets."""
+    updated = {}
+    for name in GROWING:
+        table, renames, columns = _SOURCES[name]
+        key = renames["id"]
+        old = getattr(base, name)
+        last = int(old[key].max()) if len(old) else 0
+        condition = table.c.id > last
+        if name == "payments":
+            condition = condition | table.c.cancelled_date.is_not(None)
+        new = _read(conn, table, renames, columns, condition)
+        kept = old[~old[key].isin(new[key])]
+        updated[name] = pd.concat([kept, new], ignore_index=True) if len(new) else old
+        if len(new) and len(kept) != len(old):
+            updated[name] = updated[name].sort_values(key, kind="stable").reset_index(drop=True)
+    return dataclasses.replace(base, **updated)
