@@ -6,6 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from echeances.cli.mail import add_send_options, send_made
 from echeances.cli.output import add_format, date_arg, emit
 
 PENALTY_LABELS = {"number": "Facture", "client_id": "Client", "overdue": "En retard", "days_overdue": "Jours",
@@ -50,7 +51,7 @@ def cmd_remind(args) -> int:
     ws = _workspace(args)
     try:
         doc = ws.reminder(args.template, invoice=args.invoice, client=args.client, site=args.site, as_of=args.as_of)
-        return _report(doc, args)
+        return _report(doc, args) or send_made(ws, doc.id, args)
     finally:
         ws.close()
 
@@ -59,7 +60,7 @@ def cmd_statement(args) -> int:
     ws = _workspace(args)
     try:
         doc = ws.statement(client=args.client, site=args.site, start=args.start, end=args.end, template=args.template)
-        return _report(doc, args)
+        return _report(doc, args) or send_made(ws, doc.id, args)
     finally:
         ws.close()
 
@@ -102,6 +103,7 @@ def register(commands) -> None:
     p.add_argument("--as-of", type=date_arg, help="date du courrier et d'arrêté des retards (défaut : aujourd'hui)")
     p.add_argument("--out", metavar="FICHIER", help="copie aussi le PDF à cet endroit")
     p.add_argument("--format", choices=("table", "json"), default="table", help="table (défaut) ou json")
+    add_send_options(p)
     p.set_defaults(handler=cmd_remind)
 
     p = commands.add_parser("statement", help="crée le relevé de compte (PDF) d'un client ou d'un chantier")
@@ -111,6 +113,7 @@ def register(commands) -> None:
     p.add_argument("--template", "-t", metavar="MODELE", help="autre modèle de relevé")
     p.add_argument("--out", metavar="FICHIER", help="copie aussi le PDF à cet endroit")
     p.add_argument("--format", choices=("table", "json"), default="table", help="table (défaut) ou json")
+    add_send_options(p)
     p.set_defaults(handler=cmd_statement)
 
     p = commands.add_parser("templates", help="liste les modèles de courriers et d'où vient chacun")

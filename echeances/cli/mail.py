@@ -10,6 +10,7 @@ DOCUMENT_LABELS = {
     "document": "N°", "created_at": "Créé le", "kind": "Type", "template": "Modèle", "client_id": "Client",
     "file": "Fichier", "status": "Envoi", "sent_at": "Envoyé le", "to_addrs": "Destinataires", "reason": "Motif",
 }
+KIND_LABELS = {"reminder": "relance", "statement": "relevé"}
 EXIT = {"envoyé": 0, "à renvoyer": 75, "en cours": 75, "échec": 1}
 
 
@@ -51,7 +52,7 @@ def add_send_options(parser) -> None:
                         help="avec --send : destinataire en plus de l'adresse du client (répétable)")
     parser.add_argument("--mail-cc", action="append", default=[], metavar="ADRESSE",
                         help="avec --send : copie (répétable)")
-    parser.add_argument("--force-send", action="store_true",
+    parser.add_argument("--force", dest="force_send", action="store_true",
                         help="avec --send : envoie même si une relance des mêmes factures est trop récente")
 
 
@@ -75,7 +76,10 @@ def cmd_documents(args) -> int:
             status = status[status["client_id"] == args.client]
     finally:
         ws.close()
-    emit(status.reset_index(drop=True), args.format, [], DOCUMENT_LABELS)
+    status = status.reset_index(drop=True)
+    if args.format == "table":
+        status = status.assign(kind=status["kind"].map(KIND_LABELS).fillna(status["kind"]))
+    emit(status, args.format, [], DOCUMENT_LABELS)
     return 0
 
 
