@@ -86,7 +86,7 @@ def time_to_grid(browser, url: str, name: str) -> float | None:
 def measure(size: int, runs: int, browser, folder: Path) -> tuple[int, list[float], list[float]]:
     workspace = folder / f"ws-{size}"
     write_demo(workspace, size=round(size / OPEN_SHARE))
-    items = Workspace.open(workspace).open_items()
+    items = Workspace.open(workspace).find_open_items()
     frame_path = folder / f"frame-{size}.pkl"
     grid_frame(items).to_pickle(frame_path)
     bare = bare_notebook(folder, frame_path)
