@@ -1,11 +1,13 @@
 """Shared fixtures: tiny import folders written inline, and workspaces in tmp_path."""
 from __future__ import annotations
 
+import itertools
 import os
 import textwrap
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from echeances import Workspace
 
@@ -59,3 +61,31 @@ def workspace(tmp_path, base_folder) -> Workspace:
     ws.import_folder(base_folder)
     yield ws
     ws.close()
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway PostgreSQL cluster on 127.0.0.1 for the whole run (see ``tests/postgres.py``)."""
+    from tests.postgres import Cluster
+
+    try:
+        cluster = Cluster()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    url = cluster.start()
+    yield url
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """The URL of a fresh, empty database on the test server."""
+    name = f"echeances_{next(_databases)}"
+    admin = sa.create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return pg_server.rsplit("/", 1)[0] + "/" + name

@@ -1,7 +1,6 @@
 """Payments on a real PostgreSQL server: the same rules, and two processes still never allocate a euro twice."""
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import subprocess
@@ -14,34 +13,15 @@ import sqlalchemy as sa
 from echeances.allocation import AboveOutstanding, CreditSpec, PaymentSpec, WriteOffSpec
 from echeances.store import tables
 from tests.payments_helpers import D, HAMMER_INVOICES, make_workspace, outstanding, table_counts
-from tests.postgres import Cluster
 
 ROOT = Path(__file__).resolve().parents[1]
-_names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def server():
-    try:
-        cluster = Cluster()
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
-    url = cluster.start()
-    yield url
-    cluster.stop()
 
 
 @pytest.fixture
-def pg_url(server, monkeypatch):
-    """A fresh database for each test, and ``ECHEANCES_DB`` pointing at it."""
-    name = f"payments_{next(_names)}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    url = server.rsplit("/", 1)[0] + "/" + name
-    monkeypatch.setenv("ECHEANCES_DB", url)
-    return url
+def pg_url(pg_url, monkeypatch):
+    """A fresh database, and ``ECHEANCES_DB`` pointing at it."""
+    monkeypatch.setenv("ECHEANCES_DB", pg_url)
+    return pg_url
 
 
 def test_postgresql__pay_refuse_credit_write_off_cancel(tmp_path, pg_url):

@@ -1,40 +1,11 @@
 """The store on a real PostgreSQL server gives exactly what SQLite gives."""
-import itertools
-
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from echeances import Workspace
 from echeances.demo import demo_sources
 from echeances.errors import ImportRefused
 from tests.conftest import write_files
-from tests.postgres import Cluster
-
-_names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def server():
-    try:
-        cluster = Cluster()
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
-    url = cluster.start()
-    yield url
-    cluster.stop()
-
-
-@pytest.fixture
-def pg_url(server):
-    """A fresh, empty database on the server for each test."""
-    name = f"echeances_{next(_names)}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    return server.rsplit("/", 1)[0] + "/" + name
-
 
 def open_on(path, url, monkeypatch) -> Workspace:
     monkeypatch.setenv("ECHEANCES_DB", url)
