@@ -7,16 +7,10 @@ import sys
 from pathlib import Path
 
 from echeances.cli.mail import add_send_options, send_made
-from echeances.cli.output import add_format, date_arg, emit
+from echeances.cli.output import add_format, date_arg, emit, open_workspace
 
 PENALTY_LABELS = {"number": "Facture", "client_id": "Client", "overdue": "En retard", "days_overdue": "Jours",
                   "interest": "Intérêts", "indemnity": "Indemnité"}
-
-
-def _workspace(args):
-    from echeances.workspace import Workspace
-
-    return Workspace.open(args.workspace)
 
 
 def _report(doc, args) -> int:
@@ -48,7 +42,7 @@ def _report(doc, args) -> int:
 
 
 def cmd_remind(args) -> int:
-    ws = _workspace(args)
+    ws = open_workspace(args)
     try:
         doc = ws.reminder(args.template, invoice=args.invoice, client=args.client, site=args.site, as_of=args.as_of)
         return _report(doc, args) or send_made(ws, doc.id, args)
@@ -57,7 +51,7 @@ def cmd_remind(args) -> int:
 
 
 def cmd_statement(args) -> int:
-    ws = _workspace(args)
+    ws = open_workspace(args)
     try:
         doc = ws.statement(client=args.client, site=args.site, start=args.start, end=args.end, template=args.template)
         return _report(doc, args) or send_made(ws, doc.id, args)
@@ -66,7 +60,7 @@ def cmd_statement(args) -> int:
 
 
 def cmd_templates(args) -> int:
-    ws = _workspace(args)
+    ws = open_workspace(args)
     try:
         for info in ws.templates():
             print(f"{info.name:<30} {info.origin:<13} {info.path}")
@@ -78,7 +72,7 @@ def cmd_templates(args) -> int:
 
 
 def cmd_penalties(args) -> int:
-    ws = _workspace(args)
+    ws = open_workspace(args)
     try:
         table = ws.penalties(client=args.client, as_of=args.as_of)
         emit(table[list(PENALTY_LABELS)], args.format, ["overdue", "interest", "indemnity"], PENALTY_LABELS)

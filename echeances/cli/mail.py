@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from echeances.cli.output import add_format, emit
+from echeances.cli.output import add_format, emit, open_workspace
 
 DOCUMENT_LABELS = {
     "document": "N°", "created_at": "Créé le", "kind": "Type", "template": "Modèle", "client_id": "Client",
@@ -12,12 +12,6 @@ DOCUMENT_LABELS = {
 }
 KIND_LABELS = {"reminder": "relance", "statement": "relevé"}
 EXIT = {"envoyé": 0, "à renvoyer": 75, "en cours": 75, "échec": 1}
-
-
-def _workspace(args):
-    from echeances.workspace import Workspace
-
-    return Workspace.open(args.workspace)
 
 
 def _print_sending(sending, fmt: str) -> int:
@@ -36,7 +30,7 @@ def _print_sending(sending, fmt: str) -> int:
 
 
 def cmd_send(args) -> int:
-    ws = _workspace(args)
+    ws = open_workspace(args)
     try:
         sending = ws.send(args.document, to=args.to, cc=args.cc, bcc=args.bcc, attach=args.attach,
                           force=args.force)
@@ -69,7 +63,7 @@ def send_made(ws, document_id: int, args) -> int:
 
 
 def cmd_documents(args) -> int:
-    ws = _workspace(args)
+    ws = open_workspace(args)
     try:
         status = ws.sent_status()
         if args.client:
@@ -86,7 +80,7 @@ def cmd_documents(args) -> int:
 def cmd_mail_test(args) -> int:
     from echeances.mail import DeliveryError
 
-    ws = _workspace(args)
+    ws = open_workspace(args)
     try:
         delivery = ws.mail_test(args.to)
     except DeliveryError as exc:

@@ -15,6 +15,13 @@ from echeances.money import format_amount, to_decimal_text
 FORMATS = ("table", "csv", "json")
 
 
+def open_workspace(args):
+    """The workspace named by ``--workspace`` (imported late: ``--help`` stays instant)."""
+    from echeances.workspace import Workspace
+
+    return Workspace.open(args.workspace)
+
+
 def add_format(parser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="table", help="table (défaut), csv ou json")
 

@@ -8,7 +8,7 @@ import sys
 
 import pandas as pd
 
-from echeances.cli.output import add_format, date_arg, emit, machine_rows
+from echeances.cli.output import add_format, date_arg, emit, machine_rows, open_workspace
 from echeances.money import format_amount, parse_amount, to_decimal_text
 from echeances.schema import PAYMENT_METHODS
 
@@ -34,12 +34,6 @@ def invoice_arg(text: str) -> tuple[str, int | None]:
     if not number.strip():
         raise argparse.ArgumentTypeError(f"{text!r} : numéro de facture manquant")
     return number.strip(), amount_arg(amount) if sep else None
-
-
-def _workspace(args):
-    from echeances.workspace import Workspace
-
-    return Workspace.open(args.workspace)
 
 
 def _print_recorded(recorded, fmt: str, headline: str) -> None:
@@ -71,7 +65,7 @@ def cmd_pay(args) -> int:
         auto=True if args.auto else None, site_id=args.site, allow_early=args.confirm,
         confirm_duplicate=args.confirm, payment_id=args.id,
     )
-    recorded = _workspace(args).record_payment(spec)
+    recorded = open_workspace(args).record_payment(spec)
     _print_recorded(recorded, args.format, f"Règlement {recorded.payment_id} enregistré : "
                                            f"{format_amount(spec.amount)} ({spec.method}) de {spec.client_id}")
     return 0
@@ -83,7 +77,7 @@ def cmd_apply_credit(args) -> int:
     spec = CreditSpec(client_id=args.client, source=args.source, date=args.date or dt.date.today(),
                       allocations=tuple(args.invoice or ()), auto=True if args.auto else None, site_id=args.site,
                       allow_early=args.confirm)
-    recorded = _workspace(args).apply_credit(spec)
+    recorded = open_workspace(args).apply_credit(spec)
     _print_recorded(recorded, args.format, f"Crédit {recorded.source_id} imputé")
     return 0
 
@@ -93,13 +87,13 @@ def cmd_write_off(args) -> int:
 
     spec = WriteOffSpec(invoice=args.invoice, date=args.date or dt.date.today(), reason=args.reason,
                         amount=args.amount, confirm=args.confirm)
-    amount = _workspace(args).write_off(spec)
+    amount = open_workspace(args).write_off(spec)
     print(f"{args.invoice} soldée sans règlement : {format_amount(amount)} ({args.reason})")
     return 0
 
 
 def cmd_cancel_payment(args) -> int:
-    _workspace(args).cancel_payment(args.payment_id, args.reason, date=args.date)
+    open_workspace(args).cancel_payment(args.payment_id, args.reason, date=args.date)
     print(f"Règlement {args.payment_id} annulé ({args.reason}) ; ses imputations sont libérées.")
     return 0
 
@@ -125,7 +119,7 @@ def _history(pays: pd.DataFrame, allocs: pd.DataFrame, fmt: str) -> pd.DataFrame
 
 
 def cmd_payments(args) -> int:
-    pays, allocs = _workspace(args).payments(args.client, start=args.start, end=args.end)
+    pays, allocs = open_workspace(args).payments(args.client, start=args.start, end=args.end)
     out = _history(pays, allocs, args.format)
     if args.format != "table":
         out["created_at"] = pays["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype("string")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
-from echeances.cli.output import add_format, date_arg, emit
+from echeances.cli.output import add_format, date_arg, emit, open_workspace
 from echeances.schema import BUCKET_LABELS
 
 OPEN_ITEM_KEYS = ["invoice", "part", "client_id", "client_name", "site_id", "kind", "issue_date", "due_date",
@@ -15,12 +15,6 @@ OPEN_ITEM_LABELS = {
     "outstanding": "Reste dû", "days_overdue": "Retard (j)",
 }
 PART_LABELS = {"net": "", "retention": "retenue"}
-
-
-def _workspace(args):
-    from echeances.workspace import Workspace
-
-    return Workspace.open(args.workspace)
 
 
 def _as_of(args) -> dt.date:
@@ -39,7 +33,7 @@ def cmd_demo(args) -> int:
 def cmd_import(args) -> int:
     from echeances.errors import ImportRefused
 
-    ws = _workspace(args)
+    ws = open_workspace(args)
     try:
         counts = ws.import_folder(args.source)
     except ImportRefused as exc:
@@ -53,7 +47,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_open_items(args) -> int:
-    ws = _workspace(args)
+    ws = open_workspace(args)
     items = ws.open_items(as_of=_as_of(args))
     out = items.assign(invoice=items["number"], part=items["part"].astype(str), kind=items["kind"].astype(str),
                        bucket=items["bucket"].astype(str))[OPEN_ITEM_KEYS]
@@ -70,7 +64,7 @@ def cmd_open_items(args) -> int:
 
 
 def cmd_aging(args) -> int:
-    ws = _workspace(args)
+    ws = open_workspace(args)
     table = ws.aging(by=args.by, as_of=_as_of(args))
     keys = [c for c in table.columns if c not in ("name",)]
     money = [c for c in table.columns if c not in ("client_id", "site_id", "manager", "name")]
