@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from echeances import Workspace  # noqa: E402
-from echeances.allocation import PaymentSpec  # noqa: E402
+from echeances.payment_specs import PaymentSpec
 from echeances.demo import write_demo  # noqa: E402
 
 

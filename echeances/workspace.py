@@ -213,19 +213,19 @@ class Workspace:
         return self.settings["company"].get("payment_terms") or "30 jours"
 
     def record_payment(self, spec, user: str | None = None):
-        """Enter a payment (``allocation.PaymentSpec``) and its allocations; returns ``store.payments.Recorded``."""
+        """Enter a payment (``payment_specs.PaymentSpec``) and its allocations; returns ``store.payments.Recorded``."""
         recorded = payment_store.record_payment(self.store, spec, self._default_terms, user or _user())
         self.refresh(payments_only=True)
         return recorded
 
     def apply_credit(self, spec):
-        """Allocate unused payment money or a credit note (``allocation.CreditSpec``) to invoices."""
+        """Allocate unused payment money or a credit note (``payment_specs.CreditSpec``) to invoices."""
         recorded = payment_store.apply_credit(self.store, spec, self._default_terms)
         self.refresh(payments_only=True)
         return recorded
 
     def write_off(self, spec) -> int:
-        """Close a small rest without money (``allocation.WriteOffSpec``); returns the cents written off."""
+        """Close a small rest without money (``payment_specs.WriteOffSpec``); returns the cents written off."""
         from echeances.money import parse_amount
 
         threshold = self.settings.get("payments", {}).get("write_off_threshold", "5,00")

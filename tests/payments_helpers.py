@@ -59,7 +59,7 @@ def hammer(folder: str, worker: int, count: int, log: str, go: str) -> None:
     import json
     import time
 
-    from echeances.allocation import PaymentRefused, PaymentSpec
+    from echeances.payment_specs import PaymentRefused, PaymentSpec
 
     ws = Workspace.open(Path(folder))
     numbers = [r[1] for r in HAMMER_INVOICES]

@@ -9,12 +9,8 @@ import pandas as pd
 import pytest
 
 from echeances import schema
-from echeances.allocation import (
-    AboveAmount, AboveOutstanding, AboveThreshold, AlreadyExists, AmountNotPositive, BadDate, BeforeIssue,
-    Cancelled, CreditSource, CreditSpec, Duplicate, NotPayable, OtherClient, PaymentSpec, ReasonRequired,
-    UnknownInvoice, UnknownMethod, WriteOffSpec, Allocation, allocatable_items, allocate_credit,
-    allocate_payment, check_cancel, check_write_off, settled_peak,
-)
+from echeances.payment_specs import AboveAmount, AboveOutstanding, AboveThreshold, AlreadyExists, AmountNotPositive, BadDate, BeforeIssue, Cancelled, CreditSource, CreditSpec, Duplicate, NotPayable, OtherClient, PaymentSpec, ReasonRequired, UnknownInvoice, UnknownMethod, WriteOffSpec, Allocation
+from echeances.allocation import allocatable_items, allocate_credit, allocate_payment, check_cancel, check_write_off, settled_peak
 
 D = dt.date
 NBSP = "\u202f"

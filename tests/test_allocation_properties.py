@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from echeances import aging
-from echeances.allocation import PaymentRefused, PaymentSpec, allocatable_items, allocate_payment, settled_peak
+from echeances.payment_specs import PaymentRefused, PaymentSpec
+from echeances.allocation import allocatable_items, allocate_payment, settled_peak
 from tests.test_allocation import INVOICES, allocations_frame, payments_frame, write_offs_frame
 
 START = dt.date(2024, 1, 1)

@@ -107,7 +107,7 @@ def test_guarded__errors_become_a_french_line():
 
 def test_refresh__shows_a_payment_entered_elsewhere(workspace):
     from echeances import Workspace
-    from echeances.allocation import PaymentSpec
+    from echeances.payment_specs import PaymentSpec
 
     dashboard = build_dashboard(workspace, as_of=AS_OF)
     assert "Reste dû <b>2\u202f000,00\xa0€</b>" in dashboard.items.totals.value

@@ -213,7 +213,7 @@ def test_send__two_processes_at_once_send_once(ws):
 def test_send__reminder_for_an_invoice_paid_since_needs_force(ws):
     import datetime as dt
 
-    from echeances.allocation import PaymentSpec
+    from echeances.payment_specs import PaymentSpec
 
     doc = log_document(ws, "relance_1", invoices=("F1", "F3"))
     ws.record_payment(PaymentSpec(client_id="C1", date=dt.date(2026, 12, 2), amount=30000,

@@ -6,9 +6,7 @@ import pytest
 
 from echeances import Workspace
 
-from echeances.allocation import (
-    AboveOutstanding, AboveThreshold, AlreadyExists, Cancelled, CreditSpec, Duplicate, PaymentSpec, WriteOffSpec,
-)
+from echeances.payment_specs import AboveOutstanding, AboveThreshold, AlreadyExists, Cancelled, CreditSpec, Duplicate, PaymentSpec, WriteOffSpec
 from echeances.errors import NotFound
 from tests.payments_helpers import D, make_workspace, outstanding, table_counts
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from echeances.allocation import AboveOutstanding, CreditSpec, PaymentSpec, WriteOffSpec
+from echeances.payment_specs import AboveOutstanding, CreditSpec, PaymentSpec, WriteOffSpec
 from echeances.store import tables
 from tests.payments_helpers import D, HAMMER_INVOICES, make_workspace, outstanding, table_counts
 

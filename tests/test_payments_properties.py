@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from echeances import aging
-from echeances.allocation import CreditSpec, PaymentRefused, PaymentSpec, WriteOffSpec
+from echeances.payment_specs import CreditSpec, PaymentRefused, PaymentSpec, WriteOffSpec
 from echeances.errors import NotFound
 from echeances.store import tables
 from tests.payments_helpers import INVOICES, make_workspace, outstanding

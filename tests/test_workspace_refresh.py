@@ -4,7 +4,7 @@ import datetime as dt
 import pandas as pd
 
 from echeances import Workspace
-from echeances.allocation import CreditSpec, PaymentSpec, WriteOffSpec
+from echeances.payment_specs import CreditSpec, PaymentSpec, WriteOffSpec
 
 
 def assert_same_as_fresh(ws: Workspace) -> None:

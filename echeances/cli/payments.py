@@ -57,7 +57,7 @@ def _print_recorded(recorded, fmt: str, headline: str) -> None:
 
 
 def cmd_pay(args) -> int:
-    from echeances.allocation import PaymentSpec
+    from echeances.payment_specs import PaymentSpec
 
     spec = PaymentSpec(
         client_id=args.client, date=args.date or dt.date.today(), amount=args.amount, method=args.method,
@@ -72,7 +72,7 @@ def cmd_pay(args) -> int:
 
 
 def cmd_apply_credit(args) -> int:
-    from echeances.allocation import CreditSpec
+    from echeances.payment_specs import CreditSpec
 
     spec = CreditSpec(client_id=args.client, source=args.source, date=args.date or dt.date.today(),
                       allocations=tuple(args.invoice or ()), auto=True if args.auto else None, site_id=args.site,
@@ -83,7 +83,7 @@ def cmd_apply_credit(args) -> int:
 
 
 def cmd_write_off(args) -> int:
-    from echeances.allocation import WriteOffSpec
+    from echeances.payment_specs import WriteOffSpec
 
     spec = WriteOffSpec(invoice=args.invoice, date=args.date or dt.date.today(), reason=args.reason,
                         amount=args.amount, confirm=args.confirm)

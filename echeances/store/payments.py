@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from echeances import allocation, schema
-from echeances.allocation import Allocation, CreditSource, CreditSpec, PaymentSpec, WriteOffSpec
+from echeances import allocation, payment_specs, schema
+from echeances.payment_specs import Allocation, CreditSource, CreditSpec, PaymentSpec, WriteOffSpec
 from echeances.errors import EcheancesError, NotFound
 from echeances.records import Frames
 from echeances.store import tables
@@ -233,10 +233,10 @@ def _check_new_id(conn: sa.Connection, payment_id: str) -> None:
     """A given payment id must be new, whoever's it is; a cancelled one is entered again under another id."""
     row = conn.execute(sa.select(T.payments.c.cancelled_date).where(T.payments.c.payment_id == payment_id)).first()
     if row is not None and row.cancelled_date is not None:
-        raise allocation.Cancelled(f"Règlement {payment_id} : annulé le {row.cancelled_date:%d/%m/%Y}, "
+        raise payment_specs.Cancelled(f"Règlement {payment_id} : annulé le {row.cancelled_date:%d/%m/%Y}, "
                                    "il se saisit à nouveau sous un autre numéro")
     if row is not None:
-        raise allocation.AlreadyExists(f"Règlement {payment_id} : ce numéro de règlement existe déjà")
+        raise payment_specs.AlreadyExists(f"Règlement {payment_id} : ce numéro de règlement existe déjà")
 
 
 def record_payment(store: Store, spec: PaymentSpec, default_terms: str = DEFAULT_TERMS,
@@ -288,7 +288,7 @@ def apply_credit(store: Store, spec: CreditSpec, default_terms: str = DEFAULT_TE
     return _in_transaction(store, work, spec.client_id)
 
 
-def write_off(store: Store, spec: WriteOffSpec, threshold: int = allocation.DEFAULT_WRITE_OFF_THRESHOLD,
+def write_off(store: Store, spec: WriteOffSpec, threshold: int = payment_specs.DEFAULT_WRITE_OFF_THRESHOLD,
               default_terms: str = DEFAULT_TERMS) -> int:
     """Close what is left on an invoice without money (with a reason); returns the cents written off."""
     def work(conn: sa.Connection) -> int:
