@@ -31,6 +31,8 @@ def voila_command(port: int = 8866, open_browser: bool = True, host: str = "127.
         "--show_tracebacks=False",
         f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL}",
+        # Kernel channels as Unix sockets, not TCP ports that any local user could reach.
+        "--KernelManager.transport=ipc",
     ]
     if not open_browser:
         command.append("--no-browser")

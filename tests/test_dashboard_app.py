@@ -12,7 +12,7 @@ def test_voila_command__loopback_culling_template_no_tracebacks():
     assert command[1:4] == ["-m", "voila", str(app.NOTEBOOK)]
     assert {"--port=8900", "--Voila.ip=127.0.0.1", "--template=echeances", "--show_tracebacks=False",
             "--no-browser", "--MappingKernelManager.cull_idle_timeout=900",
-            "--MappingKernelManager.cull_interval=60"} <= set(command)
+            "--MappingKernelManager.cull_interval=60", "--KernelManager.transport=ipc"} <= set(command)
     assert "--no-browser" not in app.voila_command()
 
 
