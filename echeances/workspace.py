@@ -4,10 +4,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from echeances import aging as aging_core
+from echeances import indicators
 from echeances import schema
 from echeances.errors import NotFound
 from echeances.imports import import_folder
@@ -379,58 +379,22 @@ class Workspace:
     def find_open_items(self, as_of=None, client_id: str | None = None, site_id: str | None = None,
                         manager: str | None = None, overdue_only: bool = False, text: str = "") -> pd.DataFrame:
         """``open_items`` with their reminder marks (``reminder_marks``), narrowed by client, site, manager,
-        lateness and a case-insensitive text search over number, client, site and manager."""
+        lateness and a case-insensitive text search (see ``indicators.filter_items``)."""
         from echeances.mail.marks import with_reminder_marks
 
         items = with_reminder_marks(self.open_items(as_of), self.reminder_marks())
-        keep = np.ones(len(items), dtype=bool)
-        for column, value in (("client_id", client_id), ("site_id", site_id), ("manager", manager)):
-            if value:
-                keep &= (items[column] == value).fillna(False).to_numpy(dtype=bool)
-        if overdue_only:
-            keep &= items["days_overdue"].to_numpy() > 0
-        if text and text.strip():
-            needle = text.strip().casefold()
-            found = np.zeros(len(items), dtype=bool)
-            for column in ("number", "client_id", "client_name", "site_id", "site_name", "manager"):
-                found |= items[column].str.casefold().str.contains(needle, regex=False).fillna(False).to_numpy(bool)
-            keep &= found
-        return items[keep].reset_index(drop=True)
+        return indicators.filter_items(items, client_id, site_id, manager, overdue_only, text)
 
     def dso(self, as_of=None, days: int = 90) -> float | None:
-        """Days sales outstanding, simple method: client balance ÷ TTC sales of the last ``days`` days × ``days``.
-
-        Credit notes count as negative sales; ``None`` when there were no sales in the period.
-        """
+        """Days sales outstanding on ``as_of`` (see ``indicators.dso``)."""
         day = _day(as_of)
         balance = int(self.open_items(day)["outstanding"].sum()) - int(self.credit(day)["remaining"].sum())
-        return self._dso(day, balance, days)
-
-    def _dso(self, day: dt.date, balance: int, days: int) -> float | None:
-        inv = self.frames.invoices
-        end = pd.Timestamp(day)
-        recent = inv[(inv["issue_date"] > end - pd.Timedelta(days=days)) & (inv["issue_date"] <= end)]
-        sign = np.where(recent["kind"].to_numpy() == "credit_note", -1, 1)
-        sales = int((recent["total"].to_numpy() * sign).sum())
-        return balance / sales * days if sales > 0 else None
+        return indicators.dso(self.frames.invoices, balance, day, days)
 
     def kpis(self, as_of=None) -> dict:
         """The dashboard's figures on ``as_of``: totals in cents, overdue count, credit, DSO, cents per bucket."""
         day = _day(as_of)
-        items = self.open_items(day)
-        late = items["days_overdue"].to_numpy() > 0
-        total, credit = int(items["outstanding"].sum()), int(self.credit(day)["remaining"].sum())
-        by_bucket = items.groupby("bucket", observed=False)["outstanding"].sum()
-        return {
-            "as_of": day,
-            "count": len(items),
-            "total": total,
-            "overdue": int(items.loc[late, "outstanding"].sum()),
-            "overdue_count": int(late.sum()),
-            "credit": credit,
-            "dso": self._dso(day, total - credit, 90),
-            "buckets": {str(key): int(value) for key, value in by_bucket.items()},
-        }
+        return indicators.kpis(self.open_items(day), self.credit(day), self.frames.invoices, day)
 
     # --- mail ------------------------------------------------------------
     def send(self, document_id: int, to=(), cc=(), bcc=(), attach=(), force: bool = False):
