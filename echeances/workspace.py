@@ -342,26 +342,32 @@ class Workspace:
     def render_many(self, requests, progress=None, processes: int | None = None) -> list:
         """Make many documents (``ReminderRequest``/``StatementRequest``), PDFs on all cores.
 
-        Every request is checked and rendered to HTML first; if any fails,
-        nothing is made and the error lists them all. ``progress(done, total)``
+        Every request is checked and rendered to HTML; if any fails, nothing is
+        stored nor logged and the error lists them all. ``progress(done, total)``
         is called as PDFs complete.
         """
         from echeances.documents import StatementRequest
         from echeances.errors import EcheancesError
 
-        drafts, problems, cache = [], [], {}
-        for request in requests:
-            try:
-                drafts.append(self._draft_statement(request) if isinstance(request, StatementRequest)
-                              else self._draft_reminder(request, cache))
-            except EcheancesError as exc:
-                problems.append(exc)
+        requests = list(requests)
+        problems, cache = [], {}
+
+        def drafts():
+            for request in requests:
+                try:
+                    yield (self._draft_statement(request) if isinstance(request, StatementRequest)
+                           else self._draft_reminder(request, cache))
+                except EcheancesError as exc:
+                    problems.append(exc)
+
+        maker = self._document_maker()
+        made = maker.pdfs(drafts(), len(requests), progress, processes)
         if len(problems) == 1:
             raise problems[0]
         if problems:
             raise EcheancesError(f"{len(problems)} document(s) impossible(s), aucun n'a été créé :\n"
                                  + "\n".join(map(str, problems)))
-        return self._document_maker().render(drafts, progress, processes)
+        return maker.save(made)
 
     def templates(self) -> list:
         """Letter and statement templates, each with the file used (workspace override or default)."""

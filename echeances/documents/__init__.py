@@ -13,7 +13,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from echeances.documents.context import (
     TEMPLATE_SCOPES, Scope, lookups, reminder_context, resolve_scope, split_by_client,
@@ -167,22 +167,24 @@ class Maker:
         os.replace(temporary, path)
         return path
 
-    def render(self, drafts: list[Draft], progress: Callable[[int, int], None] | None = None,
-               processes: int | None = None) -> list[Document]:
-        """PDFs of ``drafts`` (over ``processes``, default all cores), stored and logged, in order."""
-        total = len(drafts)
+    def pdfs(self, drafts: Iterable[Draft], total: int, progress: Callable[[int, int], None] | None = None,
+             processes: int | None = None) -> list[tuple[Draft, bytes]]:
+        """PDFs of ``drafts`` (over ``processes``, default all cores), in order; nothing stored yet.
+
+        ``drafts`` may be a generator: each draft goes to a worker as soon as it
+        is made, so drafting the next letters overlaps the PDFs of the first.
+        """
         processes = min(processes or os.cpu_count() or 1, max(total, 1))
-        pdfs: list[bytes | None] = [None] * total
         if processes <= 1:
-            for i, draft in enumerate(drafts):
-                pdfs[i] = self.pdf(draft)
+            made = []
+            for draft in drafts:
+                made.append((draft, self.pdf(draft)))
                 if progress:
-                    progress(i + 1, total)
-        else:
-            with ProcessPoolExecutor(max_workers=processes) as pool:
-                futures = {pool.submit(render_pdf, d.html, self.folders): i for i, d in enumerate(drafts)}
-                for done, future in enumerate(as_completed(futures), start=1):
-                    pdfs[futures[future]] = future.result()
-                    if progress:
-                        progress(done, total)
-        return self.save(list(zip(drafts, pdfs)))
+                    progress(len(made), total)
+            return made
+        with ProcessPoolExecutor(max_workers=processes) as pool:
+            futures = [(draft, pool.submit(render_pdf, draft.html, self.folders)) for draft in drafts]
+            for done, _ in enumerate(as_completed(f for _, f in futures), start=1):
+                if progress:
+                    progress(done, len(futures))
+            return [(draft, future.result()) for draft, future in futures]
