@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -97,29 +99,47 @@ class Store:
         self.engine.dispose()
 
 
+_NULL_DAY = -(2**40)  # stands for a NULL date in a day-number column: no real date is that far back
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _day_number(conn: sa.Connection, column: sa.Column):
+    """The date as whole days since 1970-01-01 (NULL → ``_NULL_DAY``), computed by the database."""
+    if conn.dialect.name == "sqlite":
+        days = sa.cast(sa.func.julianday(column) - 2440587.5, sa.Integer)
+    else:
+        days = column - sa.literal(_EPOCH, sa.Date)
+    return sa.func.coalesce(days, _NULL_DAY).label(column.name)
+
+
+def _column(values: tuple, column: sa.Column, dtype):
+    if isinstance(column.type, sa.Date):
+        days = np.array(values, dtype=np.int64)
+        dates = days.astype("datetime64[D]").astype(schema.DATE)
+        dates[days == _NULL_DAY] = np.datetime64("NaT")
+        return dates
+    if isinstance(column.type, sa.Integer):
+        return np.array(values, dtype=np.int64)
+    return pd.array(values, dtype=dtype) if dtype is not None else pd.array(values, dtype=object)
+
+
 def _read(conn: sa.Connection, table: sa.Table, renames: dict[str, str], columns: dict[str, str],
           where=None) -> pd.DataFrame:
-    # Dates come back as ISO text and are parsed in one vectorised call: building
-    # a Python date per cell is most of the cost of loading a large store.
-    selected = [sa.cast(c, sa.String).label(c.name) if isinstance(c.type, sa.Date) else c for c in table.c]
+    # The database hands over dates as day numbers and NULL codes as -1, so each
+    # column is built straight at its dtype from plain DBAPI tuples: no Python
+    # object per date and no type inference, most of the cost of a large load.
+    selected = [_day_number(conn, c) if isinstance(c.type, sa.Date)
+                else sa.func.coalesce(c, schema.NO_CODE).label(c.name) if isinstance(c.type, sa.Integer)
+                else c for c in table.c]
     query = sa.select(*selected).order_by(table.c.id)
     result = conn.execute(query if where is None else query.where(where))
-    names = list(result.keys())
-    # Plain DBAPI tuples: no per-cell processing is needed once dates are text.
     rows = result.cursor.fetchall()
     result.close()
-    frame = pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
-    frame = frame.rename(columns=renames)
-    for name, dtype in columns.items():
-        if name not in frame:
-            continue
-        if dtype == schema.DATE:
-            frame[name] = pd.to_datetime(frame[name], format="%Y-%m-%d").astype(schema.DATE)
-        elif dtype in (schema.CENTS, schema.CODE):
-            frame[name] = frame[name].fillna(schema.NO_CODE).astype("int64")
-        else:
-            frame[name] = frame[name].astype(dtype)
-    return frame
+    values = list(zip(*rows)) if rows else [()] * len(table.c)
+    frame = pd.DataFrame({renames.get(c.name, c.name): _column(v, c, columns.get(renames.get(c.name, c.name)))
+                          for c, v in zip(table.c, values)})
+    return frame.astype({name: dtype for name, dtype in columns.items()
+                         if name in frame and dtype not in (schema.DATE, schema.CENTS, schema.CODE)})
 
 
 _SOURCES = {
