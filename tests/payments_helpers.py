@@ -92,3 +92,24 @@ HAMMER_INVOICES = [
     (4, "F-H-4", 1, None, "invoice", D(2024, 3, 1), None, 20_000, 0, None),
     (5, "F-H-5", 1, 2, "invoice", D(2024, 4, 1), None, 30_000, 0, None),
 ]
+
+
+def run_hammers(folder: Path, per_process: int, env: dict | None = None) -> list[dict]:
+    """Two real processes running ``hammer`` at once on the workspace in ``folder``; their log entries."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    go = folder / "go"
+    logs = [folder / f"worker{w}.jsonl" for w in (0, 1)]
+    workers = [subprocess.Popen([sys.executable, "-c",
+                                 "import sys; from tests.payments_helpers import hammer; "
+                                 "hammer(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:])",
+                                 str(folder), str(w), str(per_process), str(log), str(go)],
+                                cwd=root, env={**os.environ, **(env or {})})
+               for w, log in enumerate(logs)]
+    go.touch()
+    assert [p.wait(timeout=600) for p in workers] == [0, 0]
+    return [json.loads(line) for log in logs for line in log.read_text(encoding="utf-8").splitlines()]

@@ -1,33 +1,17 @@
 """Two real processes entering payments for the same client on one SQLite file: no euro allocated twice."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import sqlalchemy as sa
 
 from echeances.store import tables
-from tests.payments_helpers import HAMMER_INVOICES, make_workspace
+from tests.payments_helpers import HAMMER_INVOICES, make_workspace, run_hammers
 
-ROOT = Path(__file__).resolve().parents[1]
 PER_PROCESS = 200
 
 
 def test_two_processes_never_over_allocate(tmp_path):
     make_workspace(tmp_path, invoices=HAMMER_INVOICES).close()
-    go = tmp_path / "go"
-    logs = [tmp_path / f"worker{w}.jsonl" for w in (0, 1)]
-    workers = [subprocess.Popen([sys.executable, "-c",
-                                 "import sys; from tests.payments_helpers import hammer; "
-                                 "hammer(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:])",
-                                 str(tmp_path), str(w), str(PER_PROCESS), str(log), str(go)], cwd=ROOT)
-               for w, log in enumerate(logs)]
-    go.touch()
-    assert [p.wait(timeout=600) for p in workers] == [0, 0]
-
-    entries = [json.loads(line) for log in logs for line in log.read_text(encoding="utf-8").splitlines()]
+    entries = run_hammers(tmp_path, PER_PROCESS)
     assert len(entries) == 2 * PER_PROCESS
     accepted = [e for e in entries if e["accepted"]]
     refused = [e for e in entries if not e["accepted"]]

@@ -1,20 +1,13 @@
 """Payments on a real PostgreSQL server: the same rules, and two processes still never allocate a euro twice."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
 from echeances.payment_specs import AboveOutstanding, CreditSpec, PaymentSpec, WriteOffSpec
 from echeances.store import tables
-from tests.payments_helpers import D, HAMMER_INVOICES, make_workspace, outstanding, table_counts
+from tests.payments_helpers import D, HAMMER_INVOICES, make_workspace, outstanding, run_hammers, table_counts
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -46,17 +39,7 @@ def test_postgresql__pay_refuse_credit_write_off_cancel(tmp_path, pg_url):
 
 def test_postgresql__two_processes_never_over_allocate(tmp_path, pg_url):
     make_workspace(tmp_path, invoices=HAMMER_INVOICES).close()
-    go = tmp_path / "go"
-    logs = [tmp_path / f"worker{w}.jsonl" for w in (0, 1)]
-    workers = [subprocess.Popen([sys.executable, "-c",
-                                 "import sys; from tests.payments_helpers import hammer; "
-                                 "hammer(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:])",
-                                 str(tmp_path), str(w), "100", str(log), str(go)],
-                                cwd=ROOT, env={**os.environ, "ECHEANCES_DB": pg_url})
-               for w, log in enumerate(logs)]
-    go.touch()
-    assert [p.wait(timeout=600) for p in workers] == [0, 0]
-    entries = [json.loads(line) for log in logs for line in log.read_text(encoding="utf-8").splitlines()]
+    entries = run_hammers(tmp_path, 100, env={"ECHEANCES_DB": pg_url})
     accepted = {e["reference"]: e for e in entries if e["accepted"]}
     assert len(entries) == 200 and len(accepted) < 200
     engine = sa.create_engine(pg_url)
