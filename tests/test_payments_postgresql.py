@@ -9,7 +9,6 @@ from echeances.store import tables
 from tests.payments_helpers import D, HAMMER_INVOICES, make_workspace, outstanding, run_hammers, table_counts
 
 
-
 @pytest.fixture
 def pg_url(pg_url, monkeypatch):
     """A fresh database, and ``ECHEANCES_DB`` pointing at it."""
