@@ -433,3 +433,35 @@ class Workspace:
         from echeances.mail import service
 
         return service.mail_test(self, to)
+
+    # --- dashboard actions -----------------------------------------------
+    def preview_payment(self, spec):
+        """What ``record_payment(spec)`` would allocate now: ``(allocations, credit cents)``; nothing is written.
+
+        The same resolver on the same rows as ``record_payment``, read outside a write
+        transaction: a payment entered meanwhile elsewhere is only seen by the real one.
+        """
+        from echeances import allocation
+
+        client = self.client_code(spec.client_id)
+        named = [number for number, _ in spec.allocations] + list(spec.invoices)
+        with self.store.read() as conn:
+            frames = payment_store.read_client(conn, client, named)
+        invoices = payment_store.resolve_dates(frames.invoices, self._default_terms)
+        items = allocation.allocatable_items(invoices, frames.payments, frames.allocations, frames.write_offs,
+                                             spec.date)
+        return allocation.allocate_payment(spec, items, invoices, frames.payments[frames.payments["client"] == client])
+
+    def open_invoices(self, client_id: str, as_of=None) -> pd.DataFrame:
+        """The client's invoices still due on ``as_of``, one row each (net and retention together):
+        ``number``, ``due_date`` (earliest), ``outstanding`` cents; by due date."""
+        items = self.open_items(as_of)
+        items = items[items["client_id"] == client_id]
+        table = items.groupby("number", sort=False).agg(due_date=("due_date", "min"), outstanding=("outstanding", "sum"))
+        return table.reset_index().sort_values(["due_date", "number"], kind="stable").reset_index(drop=True)
+
+    def client_email(self, client_id: str) -> str:
+        """The client's email address from its record ("" when none)."""
+        clients = self.frames.clients
+        found = clients.loc[clients["client_id"] == client_id, "email"] if "email" in clients else pd.Series([])
+        return "" if found.empty or pd.isna(found.iloc[0]) else str(found.iloc[0])

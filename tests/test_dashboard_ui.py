@@ -84,7 +84,7 @@ def test_dashboard__client_filter_narrows_grid_and_totals(workspace):
 def test_dashboard__tabs_in_french_and_placeholders_say_so(workspace):
     dashboard = build_dashboard(workspace, as_of=AS_OF)
     assert dashboard.tabs.titles == ("Échéances", "Règlements", "Historique")
-    assert "prochaine version" in dashboard.tabs.children[1].value
+    assert "prochaine version" in dashboard.tabs.children[2].value
     assert "Situation au 30/06/2026" in dashboard.header.value
 
 
@@ -135,3 +135,87 @@ def test_grid__a_reminder_emailed_through_the_outbox_marks_its_items(workspace):
     workspace.send(document.id, to=["compta@martin.example"])
     frame = build_dashboard(workspace, as_of=AS_OF).items.grid.data.set_index("Facture")
     assert frame.loc["F2", "Email"] and not frame["Email"].drop("F2").any()
+
+
+# --- tab "Règlements" -----------------------------------------------------------------------
+def test_payment_form__bad_amount_is_a_french_line_and_nothing_is_written(workspace):
+    tab = build_dashboard(workspace, as_of=AS_OF).payments
+    tab.form.client.value = "C1"
+    tab.form.amount.value = "12,5O"
+    assert "Montant : « 12,5O » n'est pas un montant (exemple : 1 250,00)" in tab.notice.value
+    tab.save.click()
+    assert "Montant : « 12,5O » n'est pas un montant" in tab.notice.value and "Traceback" not in tab.notice.value
+    assert workspace.payments()[0].empty
+
+
+def test_payment_form__preview_then_record_lowers_grid_totals_and_tile(workspace):
+    dashboard = build_dashboard(workspace, as_of=AS_OF)
+    tab = dashboard.payments
+    tab.form.client.value = "C1"
+    tab.form.date.value = "15/06/2026"
+    tab.form.amount.value = "1 250,00"
+    # Oldest first: F1 with its retention (1 200,00), then F3 (300,00) gets the 50,00 left; no credit.
+    assert "F1</td><td class='ech-num'>1\u202f200,00\xa0€" in tab.preview.value
+    assert "F3</td><td class='ech-num'>50,00\xa0€" in tab.preview.value
+    assert "Reste en crédit client : <b>0,00\xa0€</b>" in tab.preview.value
+    assert workspace.payments()[0].empty  # a preview writes nothing
+    tab.save.click()
+    assert tab.notice.value == ""
+    pays, allocs = workspace.payments(client_id="C1")
+    assert list(pays["amount"]) == [125000] and list(zip(allocs["invoice"], allocs["amount"])) == [
+        ("F1", 120000), ("F3", 5000)]
+    assert "enregistré" in tab.done.value and tab.form.amount.value == ""
+    grid = dashboard.items.grid.data
+    assert list(zip(grid["Facture"], grid["Reste dû"])) == [("F2", 50000), ("F3", 25000)]  # F1 settled
+    assert "Reste dû <b>750,00\xa0€</b>" in dashboard.items.totals.value
+    assert "750,00\xa0€" in dashboard.tile._cards.value
+    assert "P-2026-00001" in tab.listing.value
+
+
+def test_payment_form__per_invoice_amount_and_the_rest_stays_credit(workspace):
+    tab = build_dashboard(workspace, as_of=AS_OF).payments
+    tab.form.fill("C1", 50000, ["F3"])
+    assert tab.form.amount.value == "500,00" and tab.form.mode.value == "invoices"
+    assert [row.take.value for row in tab.form.invoices.children] == [False, True]  # F1, F3
+    tab.form.invoices.children[1].amount.value = "200"
+    assert "Reste en crédit client : <b>300,00\xa0€</b>" in tab.preview.value
+    tab.form.invoices.children[1].amount.value = "400"
+    assert "400,00\xa0€ dépasse le reste dû 300,00\xa0€ de F3" in tab.notice.value
+    tab.form.invoices.children[1].amount.value = ""  # blank: what F3 still needs
+    tab.save.click()
+    pays, allocs = workspace.payments(client_id="C1")
+    assert list(zip(allocs["invoice"], allocs["amount"])) == [("F3", 30000)]
+    assert int(workspace.credit(AS_OF)["remaining"].sum()) == 20000
+
+
+def test_payment_form__a_duplicate_asks_for_confirmation(workspace):
+    tab = build_dashboard(workspace, as_of=AS_OF).payments
+    for _ in range(2):
+        tab.form.client.value = "C2"
+        tab.form.date.value = "2026-06-15"
+        tab.form.amount.value = "100"
+        tab.save.click()
+    assert "saisi deux fois ?" in tab.notice.value and tab.form.confirm.layout.display == ""
+    assert len(workspace.payments()[0]) == 1
+    tab.form.confirm.value = True
+    tab.save.click()
+    assert len(workspace.payments()[0]) == 2
+
+
+def test_payments_list__cancel_needs_a_reason_then_restores_the_outstanding(workspace):
+    dashboard = build_dashboard(workspace, as_of=AS_OF)
+    tab = dashboard.payments
+    tab.form.client.value = "C2"
+    tab.form.amount.value = "200,00"
+    tab.form.date.value = "15/06/2026"
+    tab.save.click()
+    assert "Reste dû <b>1\u202f800,00\xa0€</b>" in dashboard.items.totals.value
+    tab.cancelled.value = "P-2026-00001"
+    tab.cancel.click()
+    assert "Règlement P-2026-00001 : le motif d'annulation est obligatoire" in tab.cancel_notice.value
+    tab.reason.value = "chèque impayé"
+    tab.cancel.click()
+    assert tab.cancel_notice.value == ""
+    assert not workspace.payments()[0]["cancelled_date"].isna().iloc[0]
+    assert "Annulé le" in tab.listing.value and "chèque impayé" in tab.listing.value
+    assert [value for _, value in tab.cancelled.options] == [""]

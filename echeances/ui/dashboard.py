@@ -7,11 +7,11 @@ import ipywidgets as widgets
 
 from echeances.ui.feedback import Notice, guarded
 from echeances.ui.items_tab import ItemsTab
+from echeances.ui.payments_tab import PaymentsTab
 from echeances.ui.style import stylesheet
 from echeances.ui.tile import SummaryTile
 
 NEXT_VERSION = {
-    "Règlements": "La saisie des règlements et leur imputation arrivent avec la prochaine version.",
     "Historique": "L'historique des relances et des relevés arrive avec la prochaine version.",
 }
 
@@ -32,8 +32,9 @@ class Dashboard(widgets.VBox):
         self.reload.on_click(guarded(self.notice, "Impossible de relire les données.")(lambda _: self.refresh()))
         self.tile = SummaryTile()
         self.items = ItemsTab(workspace, as_of)
-        self.tabs = widgets.Tab([self.items] + [_placeholder(text) for text in NEXT_VERSION.values()],
-                                titles=["Échéances", *NEXT_VERSION])
+        self.payments = PaymentsTab(workspace, as_of, on_recorded=self.redraw)
+        self.tabs = widgets.Tab([self.items, self.payments] + [_placeholder(text) for text in NEXT_VERSION.values()],
+                                titles=["Échéances", "Règlements", *NEXT_VERSION])
         top = widgets.HBox([self.header, self.reload],
                            layout=widgets.Layout(justify_content="space-between", align_items="center"))
         super().__init__([stylesheet(), top, self.notice, self.tile, self.tabs])
@@ -50,6 +51,11 @@ class Dashboard(widgets.VBox):
     def refresh(self) -> None:
         """Re-read the store, then redraw figures, chart, filter choices and grid."""
         self.workspace.refresh()
+        self.redraw()
+        self.payments.show_payments()
+
+    def redraw(self) -> None:
+        """Redraw figures, chart, filter choices and grid from the workspace (after an action here)."""
         self._show_summary()
         self.items.refresh(reload_choices=True)
 

@@ -38,6 +38,19 @@ CSS = f"""
               padding: 6px 10px; font-size: 13px; }}
 .ech-placeholder {{ color: {MUTED}; font-size: 14px; padding: 24px 8px; }}
 .ech-empty {{ color: {MUTED}; font-style: italic; padding: 8px 2px; }}
+.ech-section {{ font-size: 15px; font-weight: 600; margin: 10px 0 4px; }}
+.ech-table {{ border-collapse: collapse; font-size: 13px; margin: 4px 0; }}
+.ech-table th {{ background: #f3f4f6; text-align: left; padding: 4px 8px; }}
+.ech-table td {{ border-top: 1px solid #e5e7eb; padding: 3px 8px; }}
+.ech-table .ech-num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.ech-table tr.ech-cancelled td {{ color: {MUTED}; text-decoration: line-through; }}
+.ech-table tr.ech-cancelled td:last-child {{ text-decoration: none; }}
+.ech-preview {{ background: #f9fafb; border: 1px solid #e5e7eb; border-radius: 6px; padding: 8px 12px;
+                font-size: 13px; max-width: 520px; }}
+.ech-ok {{ color: #166534; background: #f0fdf4; border: 1px solid #bbf7d0; border-radius: 6px;
+           padding: 6px 10px; font-size: 13px; }}
+.ech-actions {{ gap: 6px; }}
+.ech-panel {{ background: #f9fafb; border: 1px solid #e5e7eb; border-radius: 8px; padding: 8px 12px; gap: 4px; }}
 </style>
 """
 
