@@ -106,6 +106,9 @@ def test_mise_en_demeure__professional_gets_l441_10_interest_and_40_euros_per_in
     assert "F3 3 600,00 € 20 23,97 € 40,00 €" in text
     assert "Total à régler 15 382,81 €" in text  # 14 880,00 + 382,81 of interest + 3 × 40,00
     assert notice.total == 14_880_00  # the log keeps the principal in arrears
+    # The subject tells the invoices' rest due apart from the sum claimed with penalties.
+    assert ("Objet : mise en demeure — 3 échéances impayées (14 880,00 €), somme réclamée avec intérêts et "
+            "indemnités : 15 382,81 €") in text
 
 
 def test_mise_en_demeure__legal_mentions_deadline_and_legal_action(notice):
@@ -125,6 +128,7 @@ def test_mise_en_demeure__private_client_has_no_indemnity_and_no_commercial_inte
     assert "40,00 €" not in text and "L441-10" not in text and "D441-5" not in text
     assert "article 1231-6 du Code civil" in text
     assert doc.total == 1_500_00 and "Total à régler 1 500,00 €" in text
+    assert "Objet : mise en demeure — 1 échéance impayée (1 500,00 €) Madame" in text
 
 
 def test_relance_2__recalls_penalties_for_a_professional(ws):
