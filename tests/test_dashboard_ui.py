@@ -219,3 +219,93 @@ def test_payments_list__cancel_needs_a_reason_then_restores_the_outstanding(work
     assert not workspace.payments()[0]["cancelled_date"].isna().iloc[0]
     assert "Annulé le" in tab.listing.value and "chèque impayé" in tab.listing.value
     assert [value for _, value in tab.cancelled.options] == [""]
+
+
+# --- row actions -----------------------------------------------------------------------------
+def test_selection__follows_the_grid_view_after_sorting(workspace):
+    dashboard = build_dashboard(workspace, as_of=AS_OF)
+    grid = dashboard.items.grid
+    assert list(grid.data["Facture"]) == ["F2", "F1", "F3", "F1"]
+    grid._visible_rows = [3, 2, 1, 0]  # what the front end reports after sorting by due date descending
+    grid.select(0, 0, 1, 12)  # the first two rows on screen: F1's retention and F3
+    selection = dashboard.items.selection()
+    assert selection.numbers == ("F1", "F3") and selection.client_ids == ("C1",)
+    assert selection.outstanding == 36000
+
+
+def test_actions__need_rows_of_one_client(workspace):
+    dashboard = build_dashboard(workspace, as_of=AS_OF)
+    dashboard.actions.remind.click()
+    assert "Sélectionnez d'abord une ou plusieurs lignes de la grille." in dashboard.actions.notice.value
+    dashboard.items.grid.select(0, 0, 1, 12)  # F2 (C2) and F1 (C1)
+    dashboard.actions.pay.click()
+    assert "Sélectionnez les échéances d'un seul client (2 clients sélectionnés)." in dashboard.actions.notice.value
+    assert dashboard.tabs.selected_index == 0
+
+
+def test_action_pay__opens_the_form_prefilled_then_a_partial_payment_lowers_the_row(workspace):
+    dashboard = build_dashboard(workspace, as_of=AS_OF)
+    dashboard.items.grid.select(0, 0)  # F2, 500,00 € due by C2
+    dashboard.actions.pay.click()
+    form = dashboard.payments.form
+    assert dashboard.tabs.selected_index == 1
+    assert (form.client.value, form.amount.value, form.mode.value) == ("C2", "500,00", "invoices")
+    assert [row.take.value for row in form.invoices.children] == [True]
+    form.amount.value = "123,45"
+    dashboard.payments.save.click()
+    assert workspace.payments(client_id="C2")[1]["amount"].tolist() == [12345]
+    frame = dashboard.items.grid.data.set_index("Facture")
+    assert frame.loc["F2", "Reste dû"] == 37655
+
+
+def test_action_remind__letter_download_and_email_marks_the_grid(workspace):
+    import base64
+
+    from echeances import Workspace
+    from echeances.settings import write_demo_settings
+
+    write_demo_settings(workspace.path)
+    workspace = Workspace.open(workspace.path)
+    dashboard = build_dashboard(workspace, as_of=AS_OF)
+    actions = dashboard.actions
+    dashboard.items.grid.select(0, 0)  # F2
+    actions.remind.click()
+    assert actions.template.value == "facture_en_retard"
+    assert "releve_compte_client" not in [name for _, name in actions.template.options]
+    actions.make_reminder.click()
+    assert actions.notice.value == ""
+    panel = actions.document
+    link = panel.download.value
+    assert 'download="' in link and ".pdf" in link and "Télécharger le PDF" in link
+    pdf = base64.b64decode(link.split("base64,")[1].split('"')[0])
+    assert pdf.startswith(b"%PDF") and pdf == panel.document.pdf
+    assert dashboard.items.grid.data.set_index("Facture").loc["F2", "Relance"] != ""
+    panel.to.value = "compta@martin.example"
+    panel.send.click()
+    assert panel.notice.value == "" and "Email envoyé" in panel.status.value
+    assert dashboard.items.grid.data.set_index("Facture").loc["F2", "Email"]
+    panel.send.click()  # the same letter again: refused, unless confirmed
+    assert "cochez « Envoyer quand même »" in panel.notice.value and panel.force.layout.display == ""
+
+
+def test_action_statement__client_or_site_for_a_period(workspace):
+    from echeances import Workspace
+    from echeances.settings import write_demo_settings
+
+    write_demo_settings(workspace.path)
+    workspace = Workspace.open(workspace.path)
+    dashboard = build_dashboard(workspace, as_of=AS_OF)
+    actions = dashboard.actions
+    dashboard.items.grid.select(1, 0)  # F1, site S1 of C1
+    actions.state.click()
+    assert [value for _, value in actions.scope.options] == [("client", "C1"), ("site", "S1")]
+    assert (actions.start.value, actions.end.value) == ("01/01/2026", "30/06/2026")
+    actions.start.value = "31/02/2026"
+    actions.make_statement.click()
+    assert "Du : « 31/02/2026 » n'est pas une date (exemple : 15/04/2026)" in actions.notice.value
+    actions.start.value = "01/04/2026"
+    actions.scope.value = ("client", "C1")
+    actions.make_statement.click()
+    assert actions.notice.value == ""
+    assert actions.document.document.template == "releve_compte_client"
+    assert actions.document.document.period_start == dt.date(2026, 4, 1)

@@ -5,6 +5,7 @@ import html
 
 import ipywidgets as widgets
 
+from echeances.ui.actions import ActionsBar
 from echeances.ui.feedback import Notice, guarded
 from echeances.ui.items_tab import ItemsTab
 from echeances.ui.payments_tab import PaymentsTab
@@ -32,6 +33,8 @@ class Dashboard(widgets.VBox):
         self.reload.on_click(guarded(self.notice, "Impossible de relire les données.")(lambda _: self.refresh()))
         self.tile = SummaryTile()
         self.items = ItemsTab(workspace, as_of)
+        self.actions = ActionsBar(workspace, self.items.selection, as_of, on_pay=self.pay, on_document=self.redraw)
+        self.items.add_actions(self.actions)
         self.payments = PaymentsTab(workspace, as_of, on_recorded=self.redraw)
         self.tabs = widgets.Tab([self.items, self.payments] + [_placeholder(text) for text in NEXT_VERSION.values()],
                                 titles=["Échéances", "Règlements", *NEXT_VERSION])
@@ -53,6 +56,11 @@ class Dashboard(widgets.VBox):
         self.workspace.refresh()
         self.redraw()
         self.payments.show_payments()
+
+    def pay(self, client_id: str, cents: int, numbers=()) -> None:
+        """Open the payment form for ``client_id``, pre-filled with ``cents`` on ``numbers``."""
+        self.payments.form.fill(client_id, cents, numbers)
+        self.tabs.selected_index = 1
 
     def redraw(self) -> None:
         """Redraw figures, chart, filter choices and grid from the workspace (after an action here)."""

@@ -10,6 +10,7 @@ from echeances.money import format_amount
 from echeances.ui.feedback import Notice, guarded
 from echeances.ui.filters import FilterBar
 from echeances.ui.grid import build_grid, grid_frame
+from echeances.ui.selection import Selection, summarise, visible_rows
 
 
 def totals_html(items: pd.DataFrame) -> str:
@@ -35,10 +36,15 @@ class ItemsTab(widgets.VBox):
         self.filters = FilterBar(items)
         self.totals = widgets.HTML(totals_html(items))
         self.grid = build_grid(items)
+        self._items = items.reset_index(drop=True)
         self.notice = Notice()
         self.filters.on_change(guarded(self.notice, "Impossible d'afficher les échéances.")(self.refresh))
         super().__init__([self.filters, self.notice, self.totals, self.grid])
         self.add_class("ech-items")
+
+    def add_actions(self, bar: widgets.Widget) -> None:
+        """Put the row actions between the totals and the grid."""
+        self.children = (self.filters, self.notice, self.totals, bar, self.grid)
 
     def refresh(self, reload_choices: bool = False) -> None:
         """Query the workspace with the current filters and show the result."""
@@ -46,4 +52,12 @@ class ItemsTab(widgets.VBox):
             self.filters.set_choices(self.workspace.open_items(self.as_of))
         items = self.workspace.find_open_items(self.as_of, **self.filters.values())
         self.grid.data = grid_frame(items)
+        self._items = items.reset_index(drop=True)
         self.totals.value = totals_html(items)
+
+    def selection(self) -> Selection:
+        """The selected rows as the user sees them (after the grid's own sorting and filtering)."""
+        view = self.grid.get_visible_data()
+        rows = visible_rows(self.grid.selections, len(view))
+        # The view keeps the frame's index (0..n-1, as ``grid_frame`` left it): it points into ``_items``.
+        return summarise(self._items.iloc[list(view.index[rows])])

@@ -51,6 +51,9 @@ CSS = f"""
            padding: 6px 10px; font-size: 13px; }}
 .ech-actions {{ gap: 6px; }}
 .ech-panel {{ background: #f9fafb; border: 1px solid #e5e7eb; border-radius: 8px; padding: 8px 12px; gap: 4px; }}
+.ech-hint {{ color: {MUTED}; font-size: 13px; margin-right: 4px; }}
+.ech-download {{ display: inline-block; background: {BLUE}; color: #fff !important; border-radius: 4px;
+                 padding: 5px 12px; font-size: 13px; text-decoration: none; margin: 4px 0; }}
 </style>
 """
 

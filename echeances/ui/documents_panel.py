@@ -1,0 +1,78 @@
+"""A letter or statement just made: preview, "Télécharger le PDF" and "Envoyer par email"."""
+from __future__ import annotations
+
+import base64
+import html
+from typing import Callable
+
+import ipywidgets as widgets
+
+from echeances.ui.feedback import Notice, guarded
+from echeances.ui.forms import read_addresses
+
+
+def download_link(name: str, pdf: bytes, label: str = "Télécharger le PDF") -> str:
+    """An anchor that saves ``pdf`` as ``name``: a data URL works in Voilà and JupyterLab, no server route needed."""
+    data = base64.b64encode(pdf).decode("ascii")
+    return (f'<a class="ech-download" download="{html.escape(name)}" href="data:application/pdf;base64,{data}">'
+            f"⬇ {html.escape(label)}</a>")
+
+
+def letter_preview(source: str) -> str:
+    return (f'<iframe class="ech-letter" srcdoc="{html.escape(source)}" '
+            'style="width:100%;height:460px;border:1px solid #e5e7eb;background:#fff"></iframe>')
+
+
+def sending_html(sending) -> str:
+    text = f"Email {sending.status} : {', '.join(sending.recipients)}"
+    if sending.status != "envoyé" and sending.reason:
+        text += f" — {sending.reason}"
+    return f'<div class="{"ech-ok" if sending.status == "envoyé" else "ech-error"}">{html.escape(text)}</div>'
+
+
+class DocumentPanel(widgets.VBox):
+    """Shows one ``Document``: download, preview, editable recipients, send through ``Workspace.send``."""
+
+    def __init__(self, workspace, on_sent: Callable[[], None] = lambda: None):
+        self.workspace, self.on_sent, self.document = workspace, on_sent, None
+        self.title = widgets.HTML()
+        self.download = widgets.HTML()
+        self.preview = widgets.HTML()
+        self.to = widgets.Text(description="À", placeholder="adresse@client.fr, autre@client.fr",
+                               layout=widgets.Layout(width="520px"))
+        self.cc = widgets.Text(description="Copie", layout=widgets.Layout(width="520px"))
+        self.force = widgets.Checkbox(description="Envoyer quand même", indent=False,
+                                      layout=widgets.Layout(display="none"))
+        self.send = widgets.Button(description="Envoyer par email", icon="envelope", button_style="primary")
+        self.status = widgets.HTML()
+        self.notice = Notice()
+        self.send.on_click(guarded(self.notice, "L'email n'a pas pu être envoyé.")(lambda _: self.send_document()))
+        for control in (self.to, self.cc):
+            control.style.description_width = "50px"
+        super().__init__([self.title, self.download, self.to, self.cc, self.force,
+                          widgets.HBox([self.send]), self.notice, self.status, self.preview],
+                         layout=widgets.Layout(display="none"))
+        self.add_class("ech-panel")
+
+    def show(self, document, to: str = "", preview: bool = True) -> None:
+        self.document = document
+        self.title.value = f"<b>{html.escape(document.file.name)}</b> (document n° {document.id})"
+        self.download.value = download_link(document.file.name, document.pdf)
+        self.preview.value = letter_preview(document.html) if preview else ""
+        self.to.value, self.cc.value, self.status.value = to, "", ""
+        self.force.value, self.force.layout.display = False, "none"
+        self.notice.clear()
+        self.layout.display = ""
+
+    def send_document(self) -> None:
+        from echeances.mail.sending import AlreadySent  # the mail layer loads on first use
+
+        try:
+            sending = self.workspace.send(self.document.id, to=read_addresses(self.to.value),
+                                          cc=read_addresses(self.cc.value), force=self.force.value)
+        except AlreadySent as exc:
+            self.force.layout.display = ""
+            # The mail layer speaks to the command line; here the switch is a checkbox.
+            raise AlreadySent(str(exc).replace("utilisez --force", "cochez « Envoyer quand même »")) from None
+        self.status.value = sending_html(sending)
+        self.on_sent()
