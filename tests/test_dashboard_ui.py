@@ -81,10 +81,10 @@ def test_dashboard__client_filter_narrows_grid_and_totals(workspace):
     assert "Aucune échéance ne correspond aux filtres." in tab.totals.value
 
 
-def test_dashboard__tabs_in_french_and_placeholders_say_so(workspace):
+def test_dashboard__tabs_in_french(workspace):
     dashboard = build_dashboard(workspace, as_of=AS_OF)
     assert dashboard.tabs.titles == ("Échéances", "Règlements", "Historique")
-    assert "prochaine version" in dashboard.tabs.children[2].value
+    assert "Aucun document." in dashboard.history.listing.value
     assert "Situation au 30/06/2026" in dashboard.header.value
 
 
@@ -309,3 +309,35 @@ def test_action_statement__client_or_site_for_a_period(workspace):
     assert actions.notice.value == ""
     assert actions.document.document.template == "releve_compte_client"
     assert actions.document.document.period_start == dt.date(2026, 4, 1)
+
+
+# --- tab "Historique" -------------------------------------------------------------------------
+def test_history__log_filtered_by_client_and_resend(workspace):
+    from echeances import Workspace
+    from echeances.settings import write_demo_settings
+
+    write_demo_settings(workspace.path)
+    workspace = Workspace.open(workspace.path)
+    workspace.reminder("facture_en_retard", invoice="F2", as_of=AS_OF)
+    letter = workspace.reminder("facture_en_retard", invoice="F1", as_of=AS_OF)
+    dashboard = build_dashboard(workspace, as_of=AS_OF)
+    history = dashboard.history
+    assert history.listing.value.count("<tr") == 3 and "non envoyé" in history.listing.value
+    history.client.value = "C1"
+    assert history.listing.value.count("<tr") == 2 and "C2" not in history.listing.value
+    assert [value for _, value in history.document.options] == [0, letter.id]
+    history.resend.click()
+    assert "Renvoyer : choisissez le document à envoyer" in history.notice.value
+    history.document.value = letter.id
+    history.to.value = "compta@dupont.example"
+    history.resend.click()
+    assert history.notice.value == "" and "Email envoyé" in history.status.value
+    assert "<td>envoyé</td>" in history.listing.value and "compta@dupont.example" in history.listing.value
+    assert workspace.sent_status().set_index("document").loc[letter.id, "status"] == "envoyé"
+    history.document.value = letter.id
+    history.resend.click()
+    assert "cochez « Envoyer quand même »" in history.notice.value
+    history.force.value = True
+    history.resend.click()
+    assert history.notice.value == ""
+    assert workspace.sent_status().set_index("document").loc[letter.id, "attempts"] == 2

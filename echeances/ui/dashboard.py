@@ -7,19 +7,11 @@ import ipywidgets as widgets
 
 from echeances.ui.actions import ActionsBar
 from echeances.ui.feedback import Notice, guarded
+from echeances.ui.history_tab import HistoryTab
 from echeances.ui.items_tab import ItemsTab
 from echeances.ui.payments_tab import PaymentsTab
 from echeances.ui.style import stylesheet
 from echeances.ui.tile import SummaryTile
-
-NEXT_VERSION = {
-    "Historique": "L'historique des relances et des relevés arrive avec la prochaine version.",
-}
-
-
-def _placeholder(text: str) -> widgets.HTML:
-    return widgets.HTML(f'<div class="ech-placeholder">{html.escape(text)}</div>')
-
 
 class Dashboard(widgets.VBox):
     """Échéances clients of one workspace on ``as_of`` (default: today)."""
@@ -33,11 +25,13 @@ class Dashboard(widgets.VBox):
         self.reload.on_click(guarded(self.notice, "Impossible de relire les données.")(lambda _: self.refresh()))
         self.tile = SummaryTile()
         self.items = ItemsTab(workspace, as_of)
-        self.actions = ActionsBar(workspace, self.items.selection, as_of, on_pay=self.pay, on_document=self.redraw)
+        self.actions = ActionsBar(workspace, self.items.selection, as_of, on_pay=self.pay,
+                                   on_document=self.after_document)
         self.items.add_actions(self.actions)
         self.payments = PaymentsTab(workspace, as_of, on_recorded=self.redraw)
-        self.tabs = widgets.Tab([self.items, self.payments] + [_placeholder(text) for text in NEXT_VERSION.values()],
-                                titles=["Échéances", "Règlements", *NEXT_VERSION])
+        self.history = HistoryTab(workspace, on_sent=self.redraw)  # its own list is redrawn by itself
+        self.tabs = widgets.Tab([self.items, self.payments, self.history],
+                                titles=["Échéances", "Règlements", "Historique"])
         top = widgets.HBox([self.header, self.reload],
                            layout=widgets.Layout(justify_content="space-between", align_items="center"))
         super().__init__([stylesheet(), top, self.notice, self.tile, self.tabs])
@@ -56,11 +50,17 @@ class Dashboard(widgets.VBox):
         self.workspace.refresh()
         self.redraw()
         self.payments.show_payments()
+        self.history.show()
 
     def pay(self, client_id: str, cents: int, numbers=()) -> None:
         """Open the payment form for ``client_id``, pre-filled with ``cents`` on ``numbers``."""
         self.payments.form.fill(client_id, cents, numbers)
         self.tabs.selected_index = 1
+
+    def after_document(self) -> None:
+        """A letter was made or sent: the grid's reminder columns and the log change."""
+        self.redraw()
+        self.history.show()
 
     def redraw(self) -> None:
         """Redraw figures, chart, filter choices and grid from the workspace (after an action here)."""

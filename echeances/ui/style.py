@@ -54,6 +54,7 @@ CSS = f"""
 .ech-hint {{ color: {MUTED}; font-size: 13px; margin-right: 4px; }}
 .ech-download {{ display: inline-block; background: {BLUE}; color: #fff !important; border-radius: 4px;
                  padding: 5px 12px; font-size: 13px; text-decoration: none; margin: 4px 0; }}
+.ech-table tr.ech-sent td:nth-child(6) {{ color: {BLUE}; font-weight: 600; }}
 </style>
 """
 
