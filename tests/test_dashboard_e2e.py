@@ -199,3 +199,56 @@ def test_dashboard__grid_shows_overdue_in_red_and_the_client_filter_narrows_it(a
                  and c.laddr.port == urlparse(url).port}
     assert listening == {"127.0.0.1"}
     page.close()
+
+
+def test_dashboard__a_bad_amount_is_explained_and_a_partial_payment_lowers_the_row(app, browser, demo):
+    _, url = app
+    ws = Workspace.open(demo)
+    items = ws.find_open_items()
+    client, name, before_cents = items["client_id"].iloc[0], items["client_name"].iloc[0], int(items["outstanding"].iloc[0])
+    total = int(items["outstanding"].sum())
+    assert before_cents > 10000
+    ws.close()
+
+    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="fr-FR")
+    page.goto(url)
+    page.wait_for_selector(".lm-DataGrid canvas", timeout=90_000)
+    deadline = time.monotonic() + 30
+    while not grid_painted(page):
+        assert time.monotonic() < deadline, "la grille ne s'est pas dessinée"
+        page.wait_for_timeout(100)
+    before = cell_pixels(page, "Reste dû", 0)
+
+    page.locator(".lm-TabBar-tab", has_text="Règlements").click()
+    form = page.locator(".ech-payments-tab")
+    form.locator(".widget-dropdown").filter(has=page.locator("label", has_text="Client")).first \
+        .locator("select").select_option(label=f"{name} ({client})")
+    amount = form.locator(".widget-text").filter(has=page.locator("label", has_text="Montant")).locator("input")
+    amount.fill("12,5O")
+    amount.press("Enter")
+    error = form.locator(".ech-error").first
+    error.wait_for(timeout=20_000)
+    assert "Montant : « 12,5O » n'est pas un montant (exemple : 1 250,00)" in error.inner_text()
+    assert "Traceback" not in form.inner_text()
+    page.screenshot(path=ARTIFACTS / "dashboard-bad-amount.png")
+
+    amount.fill("100,00")
+    amount.press("Enter")
+    form.locator(".ech-preview").wait_for(timeout=20_000)
+    form.get_by_role("button", name="Enregistrer").click()
+    form.locator(".ech-ok").wait_for(timeout=20_000)
+    assert "enregistré" in form.locator(".ech-ok").inner_text()
+
+    # Back on the grid: the row paid is lower by 100,00 € and so are the totals.
+    page.locator(".lm-TabBar-tab", has_text="Échéances").first.click()
+    page.wait_for_function("t => document.querySelector('.ech-totals').innerText.includes(t)",
+                           arg=format_amount(total - 10000), timeout=20_000)
+    deadline = time.monotonic() + 10
+    while cell_pixels(page, "Reste dû", 0) == before:
+        assert time.monotonic() < deadline, "le reste dû de la ligne réglée n'a pas changé dans la grille"
+        page.wait_for_timeout(100)
+    ws = Workspace.open(demo)
+    after = ws.find_open_items()
+    assert int(after.loc[after["client_id"] == client, "outstanding"].iloc[0]) == before_cents - 10000
+    ws.close()
+    page.close()
