@@ -341,3 +341,14 @@ def test_history__log_filtered_by_client_and_resend(workspace):
     history.resend.click()
     assert history.notice.value == ""
     assert workspace.sent_status().set_index("document").loc[letter.id, "attempts"] == 2
+
+
+def test_payments_list__without_a_client_shows_the_last_weeks_only(workspace):
+    from echeances.payment_specs import PaymentSpec
+
+    workspace.record_payment(PaymentSpec(client_id="C1", date="2026-05-20", amount=1000, reference="ANCIEN"))
+    workspace.record_payment(PaymentSpec(client_id="C2", date="2026-06-15", amount=2000, reference="RECENT"))
+    tab = build_dashboard(workspace, as_of=AS_OF).payments
+    assert "RECENT" in tab.listing.value and "ANCIEN" not in tab.listing.value  # 31 days before 30/06
+    tab.form.client.value = "C1"
+    assert "ANCIEN" in tab.listing.value and "RECENT" not in tab.listing.value

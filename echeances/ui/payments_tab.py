@@ -15,7 +15,7 @@ from echeances.ui.feedback import Notice, guarded
 from echeances.ui.forms import FormError, optional, read_amount, read_date
 
 AUTO, BY_INVOICE = "auto", "invoices"
-RECENT = 40  # payments listed when no client is chosen
+RECENT, RECENT_DAYS = 40, 31  # payments listed when no client is chosen: the last 40 of the last 31 days
 
 
 def amount_text(cents: int) -> str:
@@ -94,8 +94,7 @@ class PaymentForm(widgets.VBox):
         wide = widgets.Layout(width="380px")
         self.client = widgets.Dropdown(description="Client", options=client_options(workspace.frames.clients),
                                        layout=wide)
-        today = dt.date.today() if as_of is None else pd.Timestamp(as_of).date()
-        self.date = widgets.Text(description="Date", value=f"{today:%d/%m/%Y}", continuous_update=False,
+        self.date = widgets.Text(description="Date", value=f"{self.today():%d/%m/%Y}", continuous_update=False,
                                  layout=widgets.Layout(width="230px"))
         self.amount = widgets.Text(description="Montant", placeholder="1 250,00", continuous_update=False,
                                    layout=widgets.Layout(width="230px"))
@@ -116,6 +115,9 @@ class PaymentForm(widgets.VBox):
         super().__init__([
             widgets.HBox([self.client, self.date]), widgets.HBox([self.amount, self.method]),
             widgets.HBox([self.reference, self.bank]), self.mode, self.invoices, self.confirm])
+
+    def today(self) -> dt.date:
+        return dt.date.today() if self.as_of is None else pd.Timestamp(self.as_of).date()
 
     def show_invoices(self, chosen=()) -> None:
         """One line per open invoice of the chosen client; ``chosen`` numbers are ticked."""
@@ -229,8 +231,11 @@ class PaymentsTab(widgets.VBox):
 
     def show_payments(self) -> None:
         """The chosen client's payments (else the latest ones) and the ones that may still be cancelled."""
-        pays, allocs = self.workspace.payments(client_id=self.form.client.value or None)
-        if not self.form.client.value:
+        client = self.form.client.value or None
+        # Without a client, only the last weeks are read: a large store has hundreds of thousands of payments.
+        since = None if client else self.form.today() - dt.timedelta(days=RECENT_DAYS)
+        pays, allocs = self.workspace.payments(client_id=client, start=since)
+        if not client:
             pays = pays.tail(RECENT)
         self.listing.value = payments_html(pays, allocs)
         self.cancelled.options = cancel_options(pays)
