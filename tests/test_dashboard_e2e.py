@@ -252,3 +252,37 @@ def test_dashboard__a_bad_amount_is_explained_and_a_partial_payment_lowers_the_r
     assert int(after.loc[after["client_id"] == client, "outstanding"].iloc[0]) == before_cents - 10000
     ws.close()
     page.close()
+
+
+def test_dashboard__selected_row_reminder_downloads_a_pdf_and_emailing_turns_its_marker_blue(app, browser, demo):
+    _, url = app
+    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="fr-FR", accept_downloads=True)
+    page.goto(url)
+    page.wait_for_selector(".lm-DataGrid canvas", timeout=90_000)
+    deadline = time.monotonic() + 30
+    while not grid_painted(page):
+        assert time.monotonic() < deadline, "la grille ne s'est pas dessinée"
+        page.wait_for_timeout(100)
+    assert blue_pixels(page, "Email", 1) == 0  # the second échéance was never emailed
+
+    # Click the second row of the grid (a canvas: by position), then "Relancer".
+    box = page.locator(".lm-DataGrid").first.bounding_box()
+    page.mouse.click(box["x"] + column_left("Client") + 20, box["y"] + HEADER_HEIGHT + ROW_HEIGHT + ROW_HEIGHT // 2)
+    page.get_by_role("button", name="Relancer").click()
+    page.get_by_role("button", name="Préparer la lettre").click()
+    link = page.locator("a.ech-download")
+    link.wait_for(timeout=60_000)
+    with page.expect_download(timeout=20_000) as download:
+        link.click()
+    path = download.value.path()
+    assert download.value.suggested_filename.endswith(".pdf") and Path(path).read_bytes().startswith(b"%PDF")
+
+    page.get_by_role("button", name="Envoyer par email").click()
+    page.wait_for_function("() => [...document.querySelectorAll('.ech-ok')].some(e => e.innerText.includes('envoyé'))",
+                           timeout=30_000)
+    deadline = time.monotonic() + 15
+    while blue_pixels(page, "Email", 1) <= 10:
+        assert time.monotonic() < deadline, "l'enveloppe de la ligne relancée n'est pas devenue bleue"
+        page.wait_for_timeout(100)
+    page.screenshot(path=ARTIFACTS / "dashboard-reminder.png")
+    page.close()
