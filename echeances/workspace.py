@@ -465,3 +465,14 @@ class Workspace:
         clients = self.frames.clients
         found = clients.loc[clients["client_id"] == client_id, "email"] if "email" in clients else pd.Series([])
         return "" if found.empty or pd.isna(found.iloc[0]) else str(found.iloc[0])
+
+    def keep_attachment(self, name: str, content: bytes) -> Path:
+        """Store a file uploaded in the dashboard under ``pieces_jointes/`` of the workspace (mail only attaches
+        files from inside it); returns its path. Size limits are checked when the message is built."""
+        import re
+
+        safe = re.sub(r"[^\w.-]+", "_", Path(str(name)).name).strip("._") or "piece_jointe"
+        folder = self.path / "pieces_jointes" / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / safe).write_bytes(bytes(content))
+        return folder / safe

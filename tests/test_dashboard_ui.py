@@ -281,8 +281,12 @@ def test_action_remind__letter_download_and_email_marks_the_grid(workspace):
     assert pdf.startswith(b"%PDF") and pdf == panel.document.pdf
     assert dashboard.items.grid.data.set_index("Facture").loc["F2", "Relance"] != ""
     panel.to.value = "compta@martin.example"
+    panel.files.value = ({"name": "../bon de commande.txt", "type": "text/plain", "size": 4,
+                          "content": memoryview(b"BC-7"), "last_modified": dt.datetime(2026, 6, 1)},)
     panel.send.click()
     assert panel.notice.value == "" and "Email envoyé" in panel.status.value
+    sent = next((workspace.path / "outbox").glob("*.eml")).read_bytes()
+    assert b"bon_de_commande.txt" in sent and b"compta@martin.example" in sent
     assert dashboard.items.grid.data.set_index("Facture").loc["F2", "Email"]
     panel.send.click()  # the same letter again: refused, unless confirmed
     assert "cochez « Envoyer quand même »" in panel.notice.value and panel.force.layout.display == ""

@@ -41,6 +41,8 @@ class DocumentPanel(widgets.VBox):
         self.to = widgets.Text(description="À", placeholder="adresse@client.fr, autre@client.fr",
                                layout=widgets.Layout(width="520px"))
         self.cc = widgets.Text(description="Copie", layout=widgets.Layout(width="520px"))
+        self.files = widgets.FileUpload(description="Pièces jointes", multiple=True, icon="paperclip",
+                                        layout=widgets.Layout(width="160px"))
         self.force = widgets.Checkbox(description="Envoyer quand même", indent=False,
                                       layout=widgets.Layout(display="none"))
         self.send = widgets.Button(description="Envoyer par email", icon="envelope", button_style="primary")
@@ -50,7 +52,7 @@ class DocumentPanel(widgets.VBox):
         for control in (self.to, self.cc):
             control.style.description_width = "50px"
         super().__init__([self.title, self.download, self.to, self.cc, self.force,
-                          widgets.HBox([self.send]), self.notice, self.status, self.preview],
+                          widgets.HBox([self.files, self.send]), self.notice, self.status, self.preview],
                          layout=widgets.Layout(display="none"))
         self.add_class("ech-panel")
 
@@ -61,6 +63,7 @@ class DocumentPanel(widgets.VBox):
         self.preview.value = letter_preview(document.html) if preview else ""
         self.to.value, self.cc.value, self.status.value = to, "", ""
         self.force.value, self.force.layout.display = False, "none"
+        self.files.value = ()
         self.notice.clear()
         self.layout.display = ""
 
@@ -68,8 +71,9 @@ class DocumentPanel(widgets.VBox):
         from echeances.mail.sending import AlreadySent  # the mail layer loads on first use
 
         try:
+            attach = [self.workspace.keep_attachment(f["name"], f["content"]) for f in self.files.value]
             sending = self.workspace.send(self.document.id, to=read_addresses(self.to.value),
-                                          cc=read_addresses(self.cc.value), force=self.force.value)
+                                          cc=read_addresses(self.cc.value), attach=attach, force=self.force.value)
         except AlreadySent as exc:
             self.force.layout.display = ""
             # The mail layer speaks to the command line; here the switch is a checkbox.
