@@ -457,7 +457,8 @@ class Workspace:
         ``number``, ``due_date`` (earliest), ``outstanding`` cents; by due date."""
         items = self.open_items(as_of)
         items = items[items["client_id"] == client_id]
-        table = items.groupby("number", sort=False).agg(due_date=("due_date", "min"), outstanding=("outstanding", "sum"))
+        table = items.groupby("number", sort=False).agg(due_date=("due_date", "min"),
+                                                        outstanding=("outstanding", "sum"))
         return table.reset_index().sort_values(["due_date", "number"], kind="stable").reset_index(drop=True)
 
     def client_email(self, client_id: str) -> str:

@@ -239,7 +239,8 @@ def test_actions__need_rows_of_one_client(workspace):
     assert "Sélectionnez d'abord une ou plusieurs lignes de la grille." in dashboard.actions.notice.value
     dashboard.items.grid.select(0, 0, 1, 12)  # F2 (C2) and F1 (C1)
     dashboard.actions.pay.click()
-    assert "Sélectionnez les échéances d'un seul client (2 clients sélectionnés)." in dashboard.actions.notice.value
+    notice = dashboard.actions.notice.value
+    assert "Sélectionnez les échéances d'un seul client (2 clients sélectionnés)." in notice
     assert dashboard.tabs.selected_index == 0
 
 

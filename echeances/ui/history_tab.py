@@ -66,7 +66,8 @@ class HistoryTab(widgets.VBox):
         self.client.observe(guarded(self.notice, "Impossible d'afficher l'historique.")(lambda _: self.show()), "value")
         self.resend.on_click(guarded(self.notice, "Le document n'a pas pu être renvoyé.")(lambda _: self.send()))
         super().__init__([self.client, self.listing,
-                          widgets.HBox([self.document, self.to, self.resend], layout=widgets.Layout(flex_flow="row wrap")),
+                          widgets.HBox([self.document, self.to, self.resend],
+                                       layout=widgets.Layout(flex_flow="row wrap")),
                           self.force, self.notice, self.status])
         self.add_class("ech-history-tab")
         self.show()

@@ -64,7 +64,8 @@ def payments_html(pays: pd.DataFrame, allocs: pd.DataFrame) -> str:
 def cancel_options(pays: pd.DataFrame) -> list[tuple[str, str]]:
     """The payments not cancelled yet, newest first, as dropdown choices."""
     alive = pays[pays["cancelled_date"].isna()].iloc[::-1]
-    return [("Choisir…", "")] + [(f"{p} — {format_amount(a)}", p) for p, a in zip(alive["payment_id"], alive["amount"])]
+    return [("Choisir…", "")] + [(f"{p} — {format_amount(a)}", p)
+                                 for p, a in zip(alive["payment_id"], alive["amount"])]
 
 
 class InvoiceChoice(widgets.HBox):
