@@ -273,6 +273,10 @@ def test_action_remind__letter_download_and_email_marks_the_grid(workspace):
     actions.remind.click()
     assert actions.template.value == "facture_en_retard"
     assert "releve_compte_client" not in [name for _, name in actions.template.options]
+    actions.template.value = "factures_chantier_en_retard"  # F2 is on site S2: a letter for the site
+    actions.make_reminder.click()
+    assert actions.notice.value == "" and actions.document.document.site_id == "S2"
+    actions.template.value = "facture_en_retard"
     actions.make_reminder.click()
     assert actions.notice.value == ""
     panel = actions.document
@@ -291,6 +295,22 @@ def test_action_remind__letter_download_and_email_marks_the_grid(workspace):
     assert dashboard.items.grid.data.set_index("Facture").loc["F2", "Email"]
     panel.send.click()  # the same letter again: refused, unless confirmed
     assert "cochez « Envoyer quand même »" in panel.notice.value and panel.force.layout.display == ""
+
+
+def test_reminder_scope__follows_the_template_else_the_selection():
+    from echeances.ui.actions import reminder_scope
+    from echeances.ui.forms import FormError
+    from echeances.ui.selection import Selection
+
+    two = Selection(("F1", "F3"), ("C1",), ("S1",), 0)
+    assert reminder_scope(two) == {"site": "S1"}
+    assert reminder_scope(two, "factures_client_en_retard") == {"client": "C1"}
+    assert reminder_scope(two, "relance_1") == {"site": "S1"}
+    assert reminder_scope(Selection(("F3",), ("C1",), (), 0), "mise_en_demeure") == {"invoice": "F3"}
+    with pytest.raises(FormError, match=r"concerne une seule facture : sélectionnez-en une \(2 sélectionnées\)"):
+        reminder_scope(two, "facture_en_retard")
+    with pytest.raises(FormError, match="concerne un chantier"):
+        reminder_scope(Selection(("F3",), ("C1",), (), 0), "factures_chantier_en_retard")
 
 
 def test_action_statement__client_or_site_for_a_period(workspace):

@@ -9,13 +9,15 @@ import pandas as pd
 
 from echeances.ui.documents_panel import DocumentPanel
 from echeances.ui.feedback import Notice, guarded
-from echeances.ui.forms import read_date
+from echeances.documents.context import TEMPLATE_SCOPES
+from echeances.ui.forms import FormError, read_date
 from echeances.ui.selection import Selection
 
 STATEMENTS = ("releve_compte_client", "releve_compte_chantier")
 TEMPLATE_LABELS = {
     "facture_en_retard": "Facture en retard (relance simple)",
     "factures_chantier_en_retard": "Factures du chantier en retard",
+    "factures_client_en_retard": "Factures du client en retard",
 }
 
 DEFAULT_TEMPLATE = {"invoice": "facture_en_retard", "site": "factures_chantier_en_retard",
@@ -28,12 +30,20 @@ def reminder_templates(templates) -> list[tuple[str, str]]:
     return [(TEMPLATE_LABELS.get(name, name.replace("_", " ").capitalize()), name) for name in names]
 
 
-def reminder_scope(selection: Selection) -> dict:
-    """The ``Workspace.reminder`` scope of the selection: one invoice, else its site, else its client."""
+def reminder_scope(selection: Selection, template: str | None = None) -> dict:
+    """The ``Workspace.reminder`` scope: the one the template is made for, else the selection's own
+    (one invoice, else its site, else its client)."""
     client = selection.client_id  # refuses an empty or multi-client selection in French
-    if len(selection.numbers) == 1:
+    wanted = TEMPLATE_SCOPES.get(template or "")
+    if wanted == "invoice" or (wanted is None and len(selection.numbers) == 1):
+        if len(selection.numbers) != 1:
+            raise FormError(f"Le modèle « {TEMPLATE_LABELS.get(template, template)} » concerne une seule facture : "
+                            f"sélectionnez-en une ({len(selection.numbers)} sélectionnées).")
         return {"invoice": selection.numbers[0]}
-    if selection.site_id is not None:
+    if wanted == "site" or (wanted is None and selection.site_id is not None):
+        if selection.site_id is None:
+            raise FormError(f"Le modèle « {TEMPLATE_LABELS.get(template, template)} » concerne un chantier : "
+                            "sélectionnez les échéances d'un seul chantier.")
         return {"site": selection.site_id}
     return {"client": client}
 
@@ -92,16 +102,16 @@ class ActionsBar(widgets.VBox):
 
     def open_reminder(self) -> None:
         selection = self.selected()
-        self._scope = reminder_scope(selection)
+        default = DEFAULT_TEMPLATE[next(iter(reminder_scope(selection)))]
         self.template.options = options = reminder_templates(self.workspace.templates())
         names = [name for _, name in options]
-        default = DEFAULT_TEMPLATE[next(iter(self._scope))]
         self.template.value = default if default in names else (names[0] if names else None)
-        self._client = selection.client_id
+        self._selection, self._client = selection, selection.client_id
         self._open(self.reminder_box)
 
     def reminder(self) -> None:
-        document = self.workspace.reminder(self.template.value, as_of=self.as_of, **self._scope)
+        scope = reminder_scope(self._selection, self.template.value)
+        document = self.workspace.reminder(self.template.value, as_of=self.as_of, **scope)
         self.document.show(document, to=self.workspace.client_email(self._client))
         self.on_document()  # the grid's "Relance" column
 
