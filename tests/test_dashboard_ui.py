@@ -377,3 +377,29 @@ def test_payments_list__without_a_client_shows_the_last_weeks_only(workspace):
     assert "RECENT" in tab.listing.value and "ANCIEN" not in tab.listing.value  # 31 days before 30/06
     tab.form.client.value = "C1"
     assert "ANCIEN" in tab.listing.value and "RECENT" not in tab.listing.value
+
+
+def test_action_remind__several_clients_one_letter_each_with_progress(workspace):
+    from echeances import Workspace
+    from echeances.settings import write_demo_settings
+
+    write_demo_settings(workspace.path)
+    workspace = Workspace.open(workspace.path)
+    dashboard = build_dashboard(workspace, as_of=AS_OF)
+    actions = dashboard.actions
+    dashboard.items.grid.select(0, 0, 1, 12)  # F2 (C2) and F1 (C1)
+    actions.remind.click()
+    assert actions.notice.value == "" and actions.template.value == "factures_client_en_retard"
+    assert "facture_en_retard" not in [name for _, name in actions.template.options]
+    assert actions.make_reminder.description == "Préparer 2 lettres (une par client)"
+    actions.make_reminder.click()
+    assert actions.notice.value == ""
+    batch = actions.batch
+    assert (batch.progress.value, batch.progress.max) == (2, 2)
+    assert [d.client_id for d in batch.documents] == ["C2", "C1"]
+    assert batch.links.value.count('download="') == 2
+    assert len(workspace.sent_status()) == 2 and "<td>C1</td>" in dashboard.history.listing.value
+    batch.send.click()  # neither client has an address: each refusal is reported, none stops the other
+    assert batch.notice.value == ""
+    assert "C2 : Aucun destinataire : le client M. Martin" in batch.report.value
+    assert "C1 : Aucun destinataire : le client Dupont SARL" in batch.report.value

@@ -7,6 +7,7 @@ from typing import Callable
 import ipywidgets as widgets
 import pandas as pd
 
+from echeances.ui.batch import BatchPanel
 from echeances.ui.documents_panel import DocumentPanel
 from echeances.ui.feedback import Notice, guarded
 from echeances.documents.context import TEMPLATE_SCOPES
@@ -81,16 +82,17 @@ class ActionsBar(widgets.VBox):
         for control in (self.template, self.scope, self.start, self.end):
             control.style.description_width = "56px"
         self.document = DocumentPanel(workspace, on_sent=on_document)
+        self.batch = BatchPanel(workspace, on_done=on_document)
         self.hint = widgets.HTML('<span class="ech-hint">Sélectionnez une ou plusieurs lignes, puis :</span>')
         bar = widgets.HBox([self.hint, self.pay, self.remind, self.state], layout=widgets.Layout(align_items="center"))
         bar.add_class("ech-actions")
-        super().__init__([bar, self.notice, self.reminder_box, self.statement_box, self.document])
+        super().__init__([bar, self.notice, self.reminder_box, self.statement_box, self.document, self.batch])
 
     def _day(self) -> dt.date:
         return dt.date.today() if self.as_of is None else pd.Timestamp(self.as_of).date()
 
     def _open(self, box) -> None:
-        for panel in (self.reminder_box, self.statement_box, self.document):
+        for panel in (self.reminder_box, self.statement_box, self.document, self.batch):
             panel.layout.display = "none"
         if box is not None:
             box.layout.display = ""
@@ -102,14 +104,28 @@ class ActionsBar(widgets.VBox):
 
     def open_reminder(self) -> None:
         selection = self.selected()
-        default = DEFAULT_TEMPLATE[next(iter(reminder_scope(selection)))]
-        self.template.options = options = reminder_templates(self.workspace.templates())
+        several = len(selection.client_ids) > 1
+        default = "factures_client_en_retard" if several else DEFAULT_TEMPLATE[next(iter(reminder_scope(selection)))]
+        options = reminder_templates(self.workspace.templates())
+        if several:  # one letter per client: only the templates a client-wide letter can use
+            options = [(label, name) for label, name in options if TEMPLATE_SCOPES.get(name, "client") == "client"]
+        self.template.options = options
         names = [name for _, name in options]
         self.template.value = default if default in names else (names[0] if names else None)
-        self._selection, self._client = selection, selection.client_id
+        self.make_reminder.description = (f"Préparer {len(selection.client_ids)} lettres (une par client)"
+                                          if several else "Préparer la lettre")
+        self._selection = selection
         self._open(self.reminder_box)
 
     def reminder(self) -> None:
+        if len(self._selection.client_ids) > 1:
+            from echeances.documents import ReminderRequest
+
+            self._open(self.reminder_box)
+            self.batch.make([ReminderRequest(self.template.value, client=client, as_of=self.as_of)
+                             for client in self._selection.client_ids])
+            return
+        self._client = self._selection.client_id
         scope = reminder_scope(self._selection, self.template.value)
         document = self.workspace.reminder(self.template.value, as_of=self.as_of, **scope)
         self.document.show(document, to=self.workspace.client_email(self._client))
