@@ -403,7 +403,14 @@ class Workspace:
         return indicators.kpis(self.open_items(day), self.credit(day), self.frames.invoices, day)
 
     # --- mail ------------------------------------------------------------
-    def send(self, document_id: int, to=(), cc=(), bcc=(), attach=(), force: bool = False):
+    def email_draft(self, document_id: int) -> tuple[str, str]:
+        """``(subject, body)`` from the email template of document ``document_id``, for the user to edit."""
+        from echeances.mail import service
+
+        return service.email_draft(self, document_id)
+
+    def send(self, document_id: int, to=(), cc=(), bcc=(), attach=(), force: bool = False,
+             subject: str | None = None, body: str | None = None):
         """Email document ``document_id`` of the log (outbox or SMTP, per settings); returns the attempt.
 
         Without ``force``, raises ``mail.AlreadySent`` when the document was sent (or may have been), when
@@ -413,7 +420,8 @@ class Workspace:
         """
         from echeances.mail import service
 
-        return service.send_document(self, document_id, to=to, cc=cc, bcc=bcc, attach=attach, force=force)
+        return service.send_document(self, document_id, to=to, cc=cc, bcc=bcc, attach=attach, force=force,
+                                     subject=subject, body=body)
 
     def sent_status(self) -> pd.DataFrame:
         """Per logged document, its latest email attempt (status, time, recipients, reason)."""

@@ -31,3 +31,19 @@ def test_statement_send__goes_to_the_client(tmp_path, capsys):
     message = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
     assert message["To"] == "compta@ehpadlesglycin.fr"
     assert "Relevé" in message["Subject"] or "relevé" in message["Subject"]
+
+
+def test_send__an_edited_subject_with_a_line_break_is_refused_and_nothing_sent(tmp_path):
+    import pytest
+
+    from echeances import Workspace
+    from echeances.mail.message import MessageRefused
+
+    write_demo(tmp_path)
+    ws = Workspace.open(tmp_path)
+    doc = ws.reminder("relance_1", client="CL010", as_of="2026-12-04")
+    with pytest.raises(MessageRefused, match="saut de ligne"):
+        ws.send(doc.id, subject="Relance\nBcc: espion@example.org")
+    assert not (tmp_path / "outbox").exists() or not list((tmp_path / "outbox").glob("*.eml"))
+    sent = ws.send(doc.id, subject="Relance : facture en retard", body="Bonjour,\nmerci de régler.\n")
+    assert sent.status == "envoyé"

@@ -284,14 +284,28 @@ def test_action_remind__letter_download_and_email_marks_the_grid(workspace):
     assert 'download="' in link and ".pdf" in link and "Télécharger le PDF" in link
     pdf = base64.b64decode(link.split("base64,")[1].split('"')[0])
     assert pdf.startswith(b"%PDF") and pdf == panel.document.pdf
+    # the preview is the letter's first page as the client receives it
+    png = base64.b64decode(panel.preview.value.split("base64,")[1].split('"')[0])
+    assert png.startswith(b"\x89PNG") and 'alt="Aperçu de la première page"' in panel.preview.value
     assert dashboard.items.grid.data.set_index("Facture").loc["F2", "Relance"] != ""
-    panel.to.value = "compta@martin.example"
+    panel.to.value = "compta@martin.example, compta@immobilière3f.fr"
+    assert panel.subject.value == "Facture F2 en attente de règlement — Bâtiments Durand & Fils"  # editable
+    assert "Sauf erreur de notre part, la facture F2 du 01/05/2026" in panel.body.value
+    panel.subject.value = "Facture F2 : votre règlement"
+    panel.body.value = "Bonjour,\nsauf erreur de notre part, la facture F2 reste à régler.\nCordialement"
     panel.files.value = ({"name": "../bon de commande.txt", "type": "text/plain", "size": 4,
                           "content": memoryview(b"BC-7"), "last_modified": dt.datetime(2026, 6, 1)},)
     panel.send.click()
     assert panel.notice.value == "" and "Email envoyé" in panel.status.value
+    assert "compta@immobilière3f.fr" in panel.status.value  # shown as typed, not in punycode
     sent = next((workspace.path / "outbox").glob("*.eml")).read_bytes()
     assert b"bon_de_commande.txt" in sent and b"compta@martin.example" in sent
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(sent, policy=email.policy.default)
+    assert message["Subject"] == "Facture F2 : votre règlement"
+    assert "sauf erreur de notre part, la facture F2 reste à régler." in message.get_body(("plain",)).get_content()
     assert dashboard.items.grid.data.set_index("Facture").loc["F2", "Email"]
     panel.send.click()  # the same letter again: refused, unless confirmed
     assert "cochez « Envoyer quand même »" in panel.notice.value and panel.force.layout.display == ""

@@ -108,9 +108,19 @@ def _invoice_pdfs(workspace: Path, paths, limit: int) -> list:
     return found
 
 
+def email_text(workspace: Path, doc: DocumentToSend, context: Mapping[str, Any]) -> tuple[str, str]:
+    """``(subject, body)`` of the email template of ``doc``'s letter."""
+    fallback = "_relance" if is_reminder(doc.kind, doc.template) else "_releve"
+    return render_email(doc.template, context, template_folders(workspace), fallback)
+
+
 def compose(workspace: Path, config: MailConfig, doc: DocumentToSend, context: Mapping[str, Any], *,
-            to=(), cc=(), bcc=(), attach=(), now: dt.datetime | None = None) -> Outgoing:
-    """The checked message for ``doc``: refused with a French reason, never half-built."""
+            to=(), cc=(), bcc=(), attach=(), now: dt.datetime | None = None,
+            subject: str | None = None, body: str | None = None) -> Outgoing:
+    """The checked message for ``doc``: refused with a French reason, never half-built.
+
+    ``subject``/``body``: what the user edited, instead of the email template's text.
+    """
     if not config.sender:
         raise MessageRefused("Adresse d'expédition absente : renseignez « email » dans [company] "
                              "(ou « from » dans [mail]) de settings.toml.")
@@ -121,8 +131,10 @@ def compose(workspace: Path, config: MailConfig, doc: DocumentToSend, context: M
         who = f"le client {doc.client_label}" if doc.client_label else "le client"
         raise MessageRefused(f"Aucun destinataire : {who} n'a pas d'adresse email ; indiquez-en une (--to).")
     people = recipients([*main, *to], cc, bcc)
-    fallback = "_relance" if is_reminder(doc.kind, doc.template) else "_releve"
-    subject, body = render_email(doc.template, context, template_folders(workspace), fallback)
+    if subject is None or body is None:
+        template_subject, template_body = email_text(workspace, doc, context)
+        subject = template_subject if subject is None else subject
+        body = template_body if body is None else body
     files = [load_attachment(workspace, doc.file, config.max_attachment_bytes)]
     files += _invoice_pdfs(workspace, doc.invoice_pdfs, config.max_attachment_bytes)
     files += [load_attachment(workspace, path, config.max_attachment_bytes) for path in attach]

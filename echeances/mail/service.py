@@ -12,7 +12,7 @@ from email.utils import format_datetime
 import pandas as pd
 
 from echeances.errors import NotFound
-from echeances.mail.compose import DocumentToSend, compose, email_context
+from echeances.mail.compose import DocumentToSend, compose, email_context, email_text
 from echeances.mail.config import mail_config, smtp_password
 from echeances.mail.marks import reminder_marks
 from echeances.mail.message import MessageRefused, new_message_id, parse_address, recipients
@@ -61,16 +61,28 @@ def _refuse_settled(doc: DocumentToSend, items: pd.DataFrame) -> None:
                           f"document {doc.id}. Refaites la relance, ou utilisez --force pour l'envoyer quand même.")
 
 
-def send_document(ws, document_id: int, to=(), cc=(), bcc=(), attach=(), force: bool = False) -> Sending:
-    """Email document ``document_id`` of the log through the configured transport (see ``sending.send``)."""
-    config = mail_config(ws.settings)
+def _prepared(ws, document_id: int):
+    """The document to send, today's open items and the email template's context."""
     row = _document_row(ws, document_id)
     doc = document_to_send(row, ws.frames)
     items = ws.open_items()
+    return doc, items, email_context(ws.settings, ws.frames, items, doc, pd.Timestamp(row["as_of"]).date())
+
+
+def email_draft(ws, document_id: int) -> tuple[str, str]:
+    """``(subject, body)`` the email of document ``document_id`` would have, for the user to edit."""
+    doc, _, context = _prepared(ws, document_id)
+    return email_text(ws.path, doc, context)
+
+
+def send_document(ws, document_id: int, to=(), cc=(), bcc=(), attach=(), force: bool = False,
+                  subject: str | None = None, body: str | None = None) -> Sending:
+    """Email document ``document_id`` of the log through the configured transport (see ``sending.send``)."""
+    config = mail_config(ws.settings)
+    doc, items, context = _prepared(ws, document_id)
     if not force and is_reminder(doc.kind, doc.template):
         _refuse_settled(doc, items)
-    context = email_context(ws.settings, ws.frames, items, doc, pd.Timestamp(row["as_of"]).date())
-    out = compose(ws.path, config, doc, context, to=to, cc=cc, bcc=bcc, attach=attach)
+    out = compose(ws.path, config, doc, context, to=to, cc=cc, bcc=bcc, attach=attach, subject=subject, body=body)
     transport = make_transport(config, ws.path, smtp_password(config) if config.transport == "smtp" else None)
     return send(ws.store, out, transport, min_interval_days=config.min_interval_days, force=force)
 

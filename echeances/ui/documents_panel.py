@@ -18,13 +18,32 @@ def download_link(name: str, pdf: bytes, label: str = "Télécharger le PDF") ->
             f"⬇ {html.escape(label)}</a>")
 
 
-def letter_preview(source: str) -> str:
-    return (f'<iframe class="ech-letter" srcdoc="{html.escape(source)}" '
-            'style="width:100%;height:460px;border:1px solid #e5e7eb;background:#fff"></iframe>')
+def letter_preview(pdf: bytes) -> str:
+    """The first page as the client will see it, or a French line saying why there is no picture."""
+    from echeances.documents.preview import first_page_png
+
+    png = first_page_png(pdf)
+    if png is None:
+        return ("<div class='ech-muted'>Aperçu indisponible sur cette machine (poppler-utils absent) : "
+                "téléchargez le PDF pour le voir.</div>")
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<img class="ech-letter" alt="Aperçu de la première page" src="data:image/png;base64,{data}" '
+            'style="max-width:640px;width:100%;border:1px solid #e5e7eb;box-shadow:0 1px 4px #0002">')
+
+
+def readable_address(address: str) -> str:
+    """``compta@xn--immobilire3f-4db.fr`` → ``compta@immobilière3f.fr``: addresses shown as the user typed them."""
+    local, _, domain = address.rpartition("@")
+    if "xn--" not in domain:
+        return address
+    try:
+        return f"{local}@{domain.encode('ascii').decode('idna')}"
+    except UnicodeError:
+        return address
 
 
 def sending_html(sending) -> str:
-    text = f"Email {sending.status} : {', '.join(sending.recipients)}"
+    text = f"Email {sending.status} : {', '.join(readable_address(a) for a in sending.recipients)}"
     if sending.status != "envoyé" and sending.reason:
         text += f" — {sending.reason}"
     return f'<div class="{"ech-ok" if sending.status == "envoyé" else "ech-error"}">{html.escape(text)}</div>'
@@ -41,6 +60,8 @@ class DocumentPanel(widgets.VBox):
         self.to = widgets.Text(description="À", placeholder="adresse@client.fr, autre@client.fr",
                                layout=widgets.Layout(width="520px"))
         self.cc = widgets.Text(description="Copie", layout=widgets.Layout(width="520px"))
+        self.subject = widgets.Text(description="Objet", layout=widgets.Layout(width="720px"))
+        self.body = widgets.Textarea(description="Message", layout=widgets.Layout(width="720px", height="180px"))
         self.files = widgets.FileUpload(description="Pièces jointes", multiple=True, icon="paperclip",
                                         layout=widgets.Layout(width="160px"))
         self.force = widgets.Checkbox(description="Envoyer quand même", indent=False,
@@ -49,9 +70,9 @@ class DocumentPanel(widgets.VBox):
         self.status = widgets.HTML()
         self.notice = Notice()
         self.send.on_click(guarded(self.notice, "L'email n'a pas pu être envoyé.")(lambda _: self.send_document()))
-        for control in (self.to, self.cc):
-            control.style.description_width = "50px"
-        super().__init__([self.title, self.download, self.to, self.cc, self.force,
+        for control in (self.to, self.cc, self.subject, self.body):
+            control.style.description_width = "60px"
+        super().__init__([self.title, self.download, self.to, self.cc, self.subject, self.body, self.force,
                           widgets.HBox([self.files, self.send]), self.notice, self.status, self.preview],
                          layout=widgets.Layout(display="none"))
         self.add_class("ech-panel")
@@ -60,8 +81,9 @@ class DocumentPanel(widgets.VBox):
         self.document = document
         self.title.value = f"<b>{html.escape(document.file.name)}</b> (document n° {document.id})"
         self.download.value = download_link(document.file.name, document.pdf)
-        self.preview.value = letter_preview(document.html) if preview else ""
+        self.preview.value = letter_preview(document.pdf) if preview else ""
         self.to.value, self.cc.value, self.status.value = to, "", ""
+        self.subject.value, self.body.value = self.workspace.email_draft(document.id)
         self.force.value, self.force.layout.display = False, "none"
         self.files.value = ()
         self.notice.clear()
@@ -73,7 +95,8 @@ class DocumentPanel(widgets.VBox):
         try:
             attach = [self.workspace.keep_attachment(f["name"], f["content"]) for f in self.files.value]
             sending = self.workspace.send(self.document.id, to=read_addresses(self.to.value),
-                                          cc=read_addresses(self.cc.value), attach=attach, force=self.force.value)
+                                          cc=read_addresses(self.cc.value), attach=attach, force=self.force.value,
+                                          subject=self.subject.value, body=self.body.value)
         except AlreadySent as exc:
             self.force.layout.display = ""
             # The mail layer speaks to the command line; here the switch is a checkbox.
