@@ -47,6 +47,7 @@ def payments_html(pays: pd.DataFrame, allocs: pd.DataFrame) -> str:
     """The payments, newest first, with their allocations and cancellation."""
     if pays.empty:
         return "<div class='ech-empty'>Aucun règlement.</div>"
+    allocs = allocs[allocs["payment"].isin(pays["payment"])]  # only the payments shown
     applied = allocs.groupby("payment")["invoice"].agg(", ".join) if len(allocs) else pd.Series(dtype=str)
     rows = []
     for p in pays.iloc[::-1].itertuples(index=False):
