@@ -53,8 +53,9 @@ def table_counts(ws: Workspace) -> dict[str, int]:
 def hammer(folder: str, worker: int, count: int, log: str, go: str) -> None:
     """One process of the concurrency test: ``count`` payments for C1, alternately automatic and explicit.
 
-    Waits for the ``go`` file so both processes start together; writes one
-    JSON line per attempt to ``log`` (accepted or refused, and what was allocated).
+    Says it is ready (a ``ready<worker>`` file beside ``go``) once its imports are done, then waits
+    for the ``go`` file so both processes start together; writes one JSON line per attempt to
+    ``log`` (accepted or refused, and what was allocated).
     """
     import json
     import time
@@ -63,6 +64,7 @@ def hammer(folder: str, worker: int, count: int, log: str, go: str) -> None:
 
     ws = Workspace.open(Path(folder))
     numbers = [r[1] for r in HAMMER_INVOICES]
+    Path(go).with_name(f"ready{worker}").touch()
     while not Path(go).exists():
         time.sleep(0.005)
     with open(log, "w", encoding="utf-8") as out:
@@ -100,6 +102,7 @@ def run_hammers(folder: Path, per_process: int, env: dict | None = None) -> list
     import os
     import subprocess
     import sys
+    import time
 
     root = Path(__file__).resolve().parents[1]
     go = folder / "go"
@@ -110,6 +113,11 @@ def run_hammers(folder: Path, per_process: int, env: dict | None = None) -> list
                                  str(folder), str(w), str(per_process), str(log), str(go)],
                                 cwd=root, env={**os.environ, **(env or {})})
                for w, log in enumerate(logs)]
+    # Both must have finished starting up before either begins: otherwise one may be done before the other runs.
+    deadline = time.monotonic() + 300
+    while not all((folder / f"ready{w}").exists() for w in (0, 1)):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in workers), "un processus n'a pas démarré"
+        time.sleep(0.01)
     go.touch()
     assert [p.wait(timeout=600) for p in workers] == [0, 0]
     return [json.loads(line) for log in logs for line in log.read_text(encoding="utf-8").splitlines()]
