@@ -133,6 +133,20 @@ def grid_painted(page) -> bool:
     return red_pixels(page, "Échéance", 0) > 0
 
 
+def open_dashboard(browser, url: str, requests: list | None = None, **options):
+    """A new page on the app, returned once the grid has painted its rows; ``requests`` collects every URL asked."""
+    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="fr-FR", **options)
+    if requests is not None:
+        page.on("request", lambda request: requests.append(request.url))
+    page.goto(url)
+    page.wait_for_selector(".lm-DataGrid canvas", timeout=90_000)
+    deadline = time.monotonic() + 30
+    while not grid_painted(page):
+        assert time.monotonic() < deadline, "la grille ne s'est pas dessinée"
+        page.wait_for_timeout(100)
+    return page
+
+
 def test_dashboard__grid_shows_overdue_in_red_and_the_client_filter_narrows_it(app, browser, demo):
     process, url = app
     ws = Workspace.open(demo)
@@ -142,16 +156,9 @@ def test_dashboard__grid_shows_overdue_in_red_and_the_client_filter_narrows_it(a
     expected = ws.find_open_items(client_id=other)
     assert items["days_overdue"].iloc[0] > 0, "the demo's oldest item is overdue"
 
-    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="fr-FR")
     requests = []
-    page.on("request", lambda request: requests.append(request.url))
     started = time.monotonic()
-    page.goto(url)
-    page.wait_for_selector(".lm-DataGrid canvas", timeout=90_000)
-    deadline = time.monotonic() + 30
-    while not grid_painted(page):
-        assert time.monotonic() < deadline, "la grille ne s'est pas dessinée"
-        page.wait_for_timeout(100)
+    page = open_dashboard(browser, url, requests)
     painted = time.monotonic() - started
     print(f"\nnavigation → grille dessinée : {painted:.1f} s ({len(items)} échéances)")
 
@@ -211,13 +218,7 @@ def test_dashboard__a_bad_amount_is_explained_and_a_partial_payment_lowers_the_r
     assert before_cents > 10000
     ws.close()
 
-    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="fr-FR")
-    page.goto(url)
-    page.wait_for_selector(".lm-DataGrid canvas", timeout=90_000)
-    deadline = time.monotonic() + 30
-    while not grid_painted(page):
-        assert time.monotonic() < deadline, "la grille ne s'est pas dessinée"
-        page.wait_for_timeout(100)
+    page = open_dashboard(browser, url)
     before = cell_pixels(page, "Reste dû", 0)
 
     page.locator(".lm-TabBar-tab", has_text="Règlements").click()
@@ -257,13 +258,7 @@ def test_dashboard__a_bad_amount_is_explained_and_a_partial_payment_lowers_the_r
 
 def test_dashboard__selected_row_reminder_downloads_a_pdf_and_emailing_turns_its_marker_blue(app, browser, demo):
     _, url = app
-    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="fr-FR", accept_downloads=True)
-    page.goto(url)
-    page.wait_for_selector(".lm-DataGrid canvas", timeout=90_000)
-    deadline = time.monotonic() + 30
-    while not grid_painted(page):
-        assert time.monotonic() < deadline, "la grille ne s'est pas dessinée"
-        page.wait_for_timeout(100)
+    page = open_dashboard(browser, url, accept_downloads=True)
     assert blue_pixels(page, "Email", 1) == 0  # the second échéance was never emailed
 
     # Click the second row of the grid (a canvas: by position), then "Relancer".
