@@ -135,19 +135,23 @@ def _key_map(conn: sa.Connection, table: sa.Table, key: str) -> dict[str, int]:
     return dict(conn.execute(sa.select(table.c[key], table.c.id)).all())
 
 
-def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict], key: str) -> dict[str, int]:
-    """Insert new rows, update changed ones (matched on ``key``), leave identical ones alone."""
+def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict], key: tuple[str, ...],
+            compared: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Insert new rows, update changed ones (matched on the ``key`` columns; ``compared`` columns,
+    default all, are those compared and updated), leave identical ones alone."""
     if not rows:
         return {"inserted": 0, "updated": 0, "unchanged": 0}
-    columns = list(rows[0])
-    existing = {r[key]: r for r in conn.execute(sa.select(table.c.id, *(table.c[c] for c in columns))).mappings()}
+    columns = list(compared or rows[0])
+    existing = {}
+    for old in conn.execute(sa.select(table.c.id, *(table.c[c] for c in dict.fromkeys([*key, *columns])))).mappings():
+        existing.setdefault(tuple(old[k] for k in key), old)
     inserts, updates, unchanged = [], [], 0
     for row in rows:
-        old = existing.get(row[key])
+        old = existing.get(tuple(row[k] for k in key))
         if old is None:
             inserts.append(row)
         elif any(old[c] != row[c] for c in columns):
-            updates.append({**row, "_id": old["id"]})
+            updates.append({**{c: row[c] for c in columns}, "_id": old["id"]})
         else:
             unchanged += 1
     if inserts:
@@ -170,25 +174,25 @@ def write_incoming(conn: sa.Connection, incoming: dict[str, pd.DataFrame]) -> di
         rows = _records(incoming["clients"].assign(kind=incoming["clients"]["kind"].fillna("professionnel")),
                         ["client_id", "name", "kind", "email", "phone", "address", "postcode", "city",
                          "payment_terms", "siret", "vat_number"])
-        counts["clients"] = _upsert(conn, tables.clients, rows, "client_id")
+        counts["clients"] = _upsert(conn, tables.clients, rows, ("client_id",))
     client = _key_map(conn, tables.clients, "client_id")
     if "sites" in incoming:
         frame = incoming["sites"].assign(client=incoming["sites"]["client_id"].map(client))
         rows = _records(frame, ["site_id", "client", "name", "address", "postcode", "city", "status",
                                 "manager", "payment_terms"])
-        counts["sites"] = _upsert(conn, tables.sites, rows, "site_id")
+        counts["sites"] = _upsert(conn, tables.sites, rows, ("site_id",))
     site = _key_map(conn, tables.sites, "site_id")
     if "invoices" in incoming:
         frame = incoming["invoices"]
         frame = frame.assign(client=frame["client_id"].map(client), site=frame["site_id"].map(site))
         rows = _records(frame, ["number", "client", "site", "kind", "issue_date", "due_date", "payment_terms",
                                 "total", "retention", "retention_release_date", "manager", "pdf"])
-        counts["invoices"] = _upsert(conn, tables.invoices, rows, "number")
+        counts["invoices"] = _upsert(conn, tables.invoices, rows, ("number",))
     invoice = _key_map(conn, tables.invoices, "number")
     if "payments" in incoming:
         frame = incoming["payments"].assign(client=incoming["payments"]["client_id"].map(client))
         rows = _records(frame, ["payment_id", "client", "date", "amount", "method", "reference", "bank", "label"])
-        counts["payments"] = _upsert(conn, tables.payments, rows, "payment_id")
+        counts["payments"] = _upsert(conn, tables.payments, rows, ("payment_id",))
     payment = _key_map(conn, tables.payments, "payment_id")
     if "allocations" in incoming:
         counts["allocations"] = _write_allocations(conn, incoming["allocations"], payment, invoice)
@@ -198,31 +202,14 @@ def write_incoming(conn: sa.Connection, incoming: dict[str, pd.DataFrame]) -> di
 
 
 def _write_allocations(conn, frame: pd.DataFrame, payment: dict, invoice: dict) -> dict[str, int]:
-    t = tables.allocations
     frame = frame.assign(
         payment=frame["source_id"].map(payment),
         credit_note=frame["source_id"].map(lambda s: None if s in payment else invoice.get(s)),
         invoice=frame["invoice"].map(invoice))
-    existing = {}
-    for row in conn.execute(sa.select(t.c.id, t.c.payment, t.c.credit_note, t.c.invoice, t.c.amount, t.c.date)).mappings():
-        existing.setdefault((row["payment"], row["credit_note"], row["invoice"]), row)
-    inserts, updates, unchanged = [], [], 0
-    for row in _records(frame, ["payment", "credit_note", "invoice", "amount", "date"]):
-        row = {**row, "payment": _int(row["payment"]), "credit_note": _int(row["credit_note"]),
-               "invoice": int(row["invoice"])}
-        old = existing.get((row["payment"], row["credit_note"], row["invoice"]))
-        if old is None:
-            inserts.append(row)
-        elif (old["amount"], old["date"]) != (row["amount"], row["date"]):
-            updates.append({"_id": old["id"], "amount": row["amount"], "date": row["date"]})
-        else:
-            unchanged += 1
-    if inserts:
-        conn.execute(sa.insert(t), inserts)
-    if updates:
-        conn.execute(sa.update(t).where(t.c.id == sa.bindparam("_id")).values(
-            amount=sa.bindparam("amount"), date=sa.bindparam("date")), updates)
-    return {"inserted": len(inserts), "updated": len(updates), "unchanged": unchanged}
+    rows = [{**row, "payment": _int(row["payment"]), "credit_note": _int(row["credit_note"]),
+             "invoice": int(row["invoice"])}
+            for row in _records(frame, ["payment", "credit_note", "invoice", "amount", "date"])]
+    return _upsert(conn, tables.allocations, rows, ("payment", "credit_note", "invoice"), ("amount", "date"))
 
 
 def _int(value) -> int | None:

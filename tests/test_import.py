@@ -187,3 +187,15 @@ def test_import__the_database_itself_refuses_bad_rows(workspace):
         with workspace.store.write() as conn:
             conn.execute(sa.insert(tables.invoices).values(number="F1", client=1, kind="invoice",
                                                             issue_date=sa.func.date("now"), total=100))
+
+
+def test_import__a_changed_allocation_is_updated_not_added(workspace, tmp_path):
+    pay = "payment_id;client_id;date;amount\nP1;C1;2026-05-10;1 000\n"
+    write_files(tmp_path / "a", payments=pay, allocations="source_id;invoice;amount\nP1;F1;800\n")
+    write_files(tmp_path / "b", payments=pay, allocations="source_id;invoice;amount;date\nP1;F1;900;2026-05-11\n")
+    workspace.import_folder(tmp_path / "a")
+    counts = workspace.import_folder(tmp_path / "b")
+    assert counts["allocations"] == {"inserted": 0, "updated": 1, "unchanged": 0}
+    assert counts["payments"] == {"inserted": 0, "updated": 0, "unchanged": 1}
+    alloc = workspace.frames.allocations
+    assert alloc[["amount"]].values.tolist() == [[90000]] and str(alloc["date"].iloc[0].date()) == "2026-05-11"
