@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from echeances import aging, schema
-from echeances.dates import format_short_date, parse_date
-from echeances.errors import EcheancesError
+from echeances.dates import format_short_date
 from echeances.money import format_amount
 from echeances.payment_specs import (
     AboveAmount, AboveOutstanding, AboveThreshold, Allocation, AlreadyExists, AmountNotPositive, BadDate, BeforeIssue, Cancelled, CreditSource, CreditSpec, DEFAULT_WRITE_OFF_THRESHOLD, Duplicate, NEW_PAYMENT, NotPayable, OtherClient, PaymentRefused, PaymentSpec, ReasonRequired, UnknownInvoice, UnknownMethod, WriteOffSpec,

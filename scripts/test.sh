@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 .venv/bin/lint-imports  # reads .importlinter
+.venv/bin/ruff check --select F,E9 echeances tests benchmarks
 .venv/bin/python -m pytest "$@"

@@ -1,13 +1,12 @@
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from echeances import schema
-from echeances.aging import aging, bucket_keys, open_items, unapplied_credit
+from echeances.aging import aging, bucket_keys, open_items
 from tests.conftest import write_files
 
 
