@@ -22,8 +22,9 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from test_dashboard_e2e import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from tests.net import free_port  # noqa: E402
+from tests.test_dashboard_e2e import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 from echeances import Workspace  # noqa: E402
 from echeances.app import NOTEBOOK, voila_command, voila_environment  # noqa: E402

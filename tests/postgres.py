@@ -4,16 +4,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.net import free_port
 
 
 class Cluster:
@@ -23,7 +18,7 @@ class Cluster:
             raise FileNotFoundError("PostgreSQL absent (paquet Debian postgresql) : lancez scripts/test.sh")
         self.bindir = Path(found[-1]).parent
         self.base = Path(tempfile.mkdtemp(prefix="echeances-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         # The server refuses to run as root: run it as the postgres system user.
         self.prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self.prefix:

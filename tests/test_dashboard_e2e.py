@@ -17,6 +17,7 @@ from echeances import Workspace
 from echeances.demo import write_demo
 from echeances.money import format_amount
 from echeances.ui.grid import COLUMNS, WIDTHS
+from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -45,12 +46,6 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from echeances.mail.sending import AlreadySent, send  # noqa: E402
 from echeances.mail.transport import SMTPTransport  # noqa: E402
 from echeances.store import Store  # noqa: E402
 from echeances.store.sendings import read_sendings  # noqa: E402
+from tests.net import free_port  # noqa: E402
 
 PDF = b"%PDF-1.4\n% relance\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
 INVOICE_PDF = b"%PDF-1.4\n% facture\n" + bytes(reversed(range(256))) * 5 + b"\n%%EOF\n"
@@ -42,12 +43,6 @@ CONTEXT = {
                   "total": "1 200,00 €", "outstanding": "1 140,00 €"}],
     "invoice_numbers": "F-2026-001", "total_outstanding": "1 140,00 €",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Recorder:
