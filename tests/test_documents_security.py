@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from echeances import Workspace
 from echeances.documents.environment import TemplateError
-from echeances.documents.pdf import FolderFetcher
+from echeances.documents.fetcher import FolderFetcher
 from tests.conftest import write_files
 from tests.test_documents import pdf_text, squash
 
