@@ -238,10 +238,11 @@ class Workspace:
         payment_store.cancel_payment(self.store, payment_id, reason, _day(date), user or _user())
         self.refresh(payments_only=True)
 
-    def payments(self, client_id: str | None = None, start=None, end=None):
-        """Payments between ``start`` and ``end`` (with their trace) and their allocations: two frames."""
+    def payments(self, client_id: str | None = None, start=None, end=None, last: int | None = None):
+        """Payments between ``start`` and ``end`` (with their trace) and their allocations: two frames;
+        ``last``: only the latest ones, that many."""
         day = lambda value: None if value is None else _day(value)  # noqa: E731
-        return payment_store.list_payments(self.store, client_id, day(start), day(end))
+        return payment_store.list_payments(self.store, client_id, day(start), day(end), last)
 
 
     # --- documents -------------------------------------------------------

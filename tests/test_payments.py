@@ -139,6 +139,16 @@ def test_payments__filters_by_client_and_dates(ws):
     assert ws.payments(start="2024-07-01")[0]["client_id"].tolist() == ["C1", "C2"]
 
 
+def test_payments__last_keeps_the_latest_by_date_with_their_allocations(ws):
+    pay(ws, 1_000, date=D(2024, 7, 1))
+    pay(ws, 2_000, date=D(2024, 6, 1))
+    pay(ws, 3_000, client_id="C2", date=D(2024, 7, 1))
+    pays, allocs = ws.payments(last=2)
+    assert pays["amount"].tolist() == [1_000, 3_000]  # by date then entry order, oldest first
+    assert set(allocs["payment"]) <= set(pays["payment"]) and 1_000 in allocs["amount"].tolist()
+    assert ws.payments(client_id="C1", last=1)[0]["amount"].tolist() == [1_000]
+
+
 def test_due_dates_read_for_a_payment_match_the_workspace_frames(tmp_path):
     from echeances.demo import write_demo
     from echeances.store.payments import read_client, resolve_dates

@@ -328,8 +328,9 @@ def cancel_payment(store: Store, payment_id: str, reason: str, date: dt.date, us
 
 # --- history -------------------------------------------------------------------------------
 def list_payments(store: Store, client_id: str | None = None, start: dt.date | None = None,
-                  end: dt.date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Payments (with client, cancellation and creation trace) and their allocations, by date then id."""
+                  end: dt.date | None = None, last: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Payments (with client, cancellation and creation trace) and their allocations, by date then id;
+    ``last``: only the latest ones, that many."""
     filters = []
     if client_id is not None:
         filters.append(T.clients.c.client_id == client_id)
@@ -338,12 +339,14 @@ def list_payments(store: Store, client_id: str | None = None, start: dt.date | N
     if end is not None:
         filters.append(T.payments.c.date <= end)
     chosen = sa.select(T.payments.c.id).join(T.clients, T.clients.c.id == T.payments.c.client).where(*filters)
+    if last is not None:
+        chosen = chosen.order_by(T.payments.c.date.desc(), T.payments.c.id.desc()).limit(last)
     query = (sa.select(T.payments.c.id.label("payment"), T.payments.c.payment_id, T.clients.c.client_id,
                        T.clients.c.name.label("client_name"), T.payments.c.date, T.payments.c.amount,
                        T.payments.c.method, T.payments.c.reference, T.payments.c.bank, T.payments.c.label,
                        T.payments.c.cancelled_date, T.payments.c.cancel_reason, T.payments.c.cancelled_by,
                        T.payments.c.created_at, T.payments.c.created_by)
-             .join(T.clients, T.clients.c.id == T.payments.c.client).where(*filters))
+             .join(T.clients, T.clients.c.id == T.payments.c.client).where(T.payments.c.id.in_(chosen)))
     text = schema.TEXT
     columns = {"payment": schema.CODE, "payment_id": text, "client_id": text, "client_name": text, "date": schema.DATE,
                "amount": schema.CENTS, "method": text, "reference": text, "bank": text, "label": text,

@@ -236,9 +236,7 @@ class PaymentsTab(widgets.VBox):
         client = self.form.client.value or None
         # Without a client, only the last weeks are read: a large store has hundreds of thousands of payments.
         since = None if client else self.form.today() - dt.timedelta(days=RECENT_DAYS)
-        pays, allocs = self.workspace.payments(client_id=client, start=since)
-        if not client:
-            pays = pays.tail(RECENT)
+        pays, allocs = self.workspace.payments(client_id=client, start=since, last=None if client else RECENT)
         self.listing.value = payments_html(pays, allocs)
         self.cancelled.options = cancel_options(pays)
 
