@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from echeances import schema
 from echeances.records import Frames
+from echeances.store import snapshot as snapshots
 from echeances.store import tables
 
 DB_FILE = "echeances.sqlite"
@@ -57,6 +58,8 @@ class Store:
         store = cls(engine)
         with store.write() as conn:
             tables.metadata.create_all(conn)
+            if store.is_sqlite:
+                snapshots.install(conn)
         return store
 
     @property
@@ -84,11 +87,24 @@ class Store:
                 yield conn
 
     def frames(self, conn: sa.Connection | None = None) -> Frames:
-        """The whole store as typed frames (see ``schema``)."""
-        if conn is None:
-            with self.read() as snapshot:
-                return read_frames(snapshot)
-        return read_frames(conn)
+        """The whole store as typed frames (see ``schema``).
+
+        Without ``conn``, a SQLite store answers from its snapshot file while no row changed
+        since it was written, and writes a new one after a full read (see ``snapshot``).
+        """
+        if conn is not None:
+            return read_frames(conn)
+        path = snapshots.snapshot_path(self.engine.url.database) if self.is_sqlite else None
+        with self.read() as transaction:
+            if path is None:
+                return read_frames(transaction)
+            current = snapshots.token(transaction)
+            kept = snapshots.load(path, current, LAYOUT)
+            if kept is not None:
+                return kept
+            frames = read_frames(transaction)
+        snapshots.save(path, current, frames)
+        return frames
 
     def grown(self, base: Frames) -> Frames:
         """``base`` brought up to date after payment-path writes (see ``read_growth``)."""
@@ -150,6 +166,9 @@ _SOURCES = {
     "allocations": (tables.allocations, {"id": "allocation"}, schema.ALLOCATIONS),
     "write_offs": (tables.write_offs, {"id": "write_off"}, schema.WRITE_OFFS),
 }
+# Each table's columns as ``read_frames`` gives them: (name, dtype), in order.
+LAYOUT = {name: [(renames.get(c.name, c.name), columns.get(renames.get(c.name, c.name), "object")) for c in table.c]
+          for name, (table, renames, columns) in _SOURCES.items()}
 # Tables that a payment, a credit application, a write-off or a cancellation
 # changes: they only grow, except a payment row getting its cancellation.
 GROWING = ("payments", "allocations", "write_offs")

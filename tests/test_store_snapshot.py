@@ -1,0 +1,156 @@
+"""The frames snapshot beside a SQLite store: identical frames, and never used once a row changed."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from echeances import Workspace
+from echeances.demo import write_demo
+from echeances.records import Frames
+from echeances.store import snapshot as snapshots
+from echeances.store.database import LAYOUT, DB_FILE, Store, read_frames, store_url
+
+TABLES = snapshots.TABLES
+
+
+def full_read(store: Store) -> Frames:
+    with store.read() as conn:
+        return read_frames(conn)
+
+
+def assert_same(got: Frames, expected: Frames) -> None:
+    for table in TABLES:
+        pd.testing.assert_frame_equal(getattr(got, table), getattr(expected, table), check_exact=True)
+
+
+def kept(store: Store) -> Frames | None:
+    """What the snapshot file holds for the store's current token (``None``: it would not be used)."""
+    with store.read() as conn:
+        current = snapshots.token(conn)
+    return snapshots.load(snapshots.snapshot_path(store.engine.url.database), current, LAYOUT)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    write_demo(folder)
+    return folder
+
+
+@pytest.fixture
+def store(demo, tmp_path):
+    shutil.copy(demo / DB_FILE, tmp_path / DB_FILE)
+    opened = Store.open(store_url(tmp_path))
+    yield opened
+    opened.close()
+
+
+def test_a_full_read_leaves_a_snapshot_that_gives_the_same_frames(store):
+    path = snapshots.snapshot_path(store.engine.url.database)
+    assert not path.exists()
+    first = store.frames()
+    assert path.exists()
+    assert_same(kept(store), full_read(store))
+    assert_same(store.frames(), first)
+    assert (store.frames().invoices["total"] > 0).all() and len(first.invoices) > 2_000
+
+
+@pytest.mark.parametrize("change", [
+    "UPDATE invoices SET total = total + 1 WHERE id = 7",
+    "UPDATE payments SET cancelled_date = '2026-01-02', cancel_reason = 'chèque impayé' WHERE id = 3",
+    "UPDATE clients SET name = 'Nom changé' WHERE id = 2",
+    "UPDATE sites SET manager = NULL WHERE id = 1",
+    "DELETE FROM allocations WHERE id = (SELECT max(id) FROM allocations)",
+    "INSERT INTO write_offs (invoice, date, amount, reason) VALUES (5, '2026-02-03', 100, 'arrondi')",
+])
+def test_a_change_by_any_program_makes_the_next_read_complete(store, change):
+    store.frames()
+    outside = sqlite3.connect(store.engine.url.database)  # not Échéances: the sqlite3 shell, a script…
+    with outside:
+        outside.execute(change)
+    outside.close()
+    assert kept(store) is None
+    after = store.frames()
+    assert_same(after, full_read(store))
+    assert_same(kept(store), after)  # and the new state is kept in turn
+
+
+def test_a_payment_entered_in_another_workspace_is_seen(store, tmp_path):
+    from echeances.payment_specs import PaymentSpec
+
+    before = Workspace(tmp_path, store)
+    items = before.open_items(as_of="2026-12-01")
+    client = str(items["client_id"].iloc[0])
+    other = Workspace.open(tmp_path)
+    other.record_payment(PaymentSpec(client, pd.Timestamp("2026-12-01").date(), "12,34", method="virement"))
+    other.close()
+    later = Workspace.open(tmp_path)
+    assert (later.frames.payments["amount"] == 1_234).sum() == (before.frames.payments["amount"] == 1_234).sum() + 1
+    assert_same(later.frames, Workspace(tmp_path, Store.open(store_url(tmp_path))).frames)
+    later.close()
+
+
+def test_a_restored_backup_is_read_as_it_is(store, tmp_path):
+    store.frames()
+    backup = tmp_path / "backup.sqlite"
+    shutil.copy(tmp_path / DB_FILE, backup)
+    with store.write() as conn:
+        conn.exec_driver_sql("UPDATE invoices SET total = total + 100 WHERE id = 1")
+    store.frames()  # the snapshot now holds the changed total
+    store.close()
+    shutil.copy(backup, tmp_path / DB_FILE)
+    restored = Store.open(store_url(tmp_path))
+    assert_same(restored.frames(), full_read(restored))
+    restored.close()
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a zip", b"PK\x03\x04" + b"\x00" * 64])
+def test_a_damaged_snapshot_is_ignored_and_replaced(store, damage):
+    store.frames()
+    path = snapshots.snapshot_path(store.engine.url.database)
+    path.write_bytes(damage)
+    assert_same(store.frames(), full_read(store))
+    assert_same(kept(store), full_read(store))
+
+
+def test_a_snapshot_with_other_columns_is_not_used(store):
+    frames = store.frames()
+    with store.read() as conn:
+        current = snapshots.token(conn)
+    path = snapshots.snapshot_path(store.engine.url.database)
+    snapshots.save(path, current, Frames(**{t: getattr(frames, t) for t in TABLES if t != "invoices"},
+                                         invoices=frames.invoices.drop(columns=["pdf"])))
+    assert kept(store) is None
+    assert_same(store.frames(), full_read(store))
+
+
+def test_no_snapshot_for_an_in_memory_store():
+    assert snapshots.snapshot_path(":memory:") is None and snapshots.snapshot_path(None) is None
+    memory = Store.open("sqlite://")
+    assert memory.frames().invoices.empty
+    memory.close()
+
+
+TEXT = st.one_of(st.none(), st.text(st.characters(exclude_categories=("Cs",)), max_size=12))
+
+
+@settings(max_examples=60, deadline=None)
+@given(names=st.lists(TEXT, max_size=30))
+def test_text_round_trips_exactly(tmp_path_factory, names):
+    """NULL, empty text, separators, accents and any character come back as they were."""
+    empty = {t: pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in LAYOUT[t]}) for t in TABLES}
+    clients = pd.DataFrame({name: pd.array(names, dtype="string") if dtype == "string" else
+                            pd.Series(range(len(names)), dtype="int64").to_numpy()
+                            for name, dtype in LAYOUT["clients"]})
+    frames = Frames(**{**empty, "clients": clients})
+    path = tmp_path_factory.mktemp("text") / "x.frames.npz"
+    snapshots.save(path, 42, frames)
+    back = snapshots.load(path, 42, LAYOUT)
+    assert back is not None
+    pd.testing.assert_frame_equal(back.clients, clients, check_exact=True)
+    assert snapshots.load(path, 43, LAYOUT) is None
