@@ -17,6 +17,7 @@ from echeances import Workspace
 from echeances.demo import write_demo
 from echeances.money import format_amount
 from echeances.ui.grid import COLUMNS, WIDTHS
+from echeances.ui.payments_tab import amount_text
 from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,4 +277,38 @@ def test_dashboard__selected_row_reminder_downloads_a_pdf_and_emailing_turns_its
         assert time.monotonic() < deadline, "l'enveloppe de la ligne relancée n'est pas devenue bleue"
         page.wait_for_timeout(100)
     page.screenshot(path=ARTIFACTS / "dashboard-reminder.png")
+    page.close()
+
+
+def test_dashboard__sorting_by_a_column_header_then_selecting_acts_on_the_row_shown(app, browser, demo):
+    ws = Workspace.open(demo)
+    items = ws.find_open_items()
+    ws.close()
+    largest = int(items["outstanding"].max())
+    assert int(items["outstanding"].iloc[0]) != largest, "the oldest échéance is not the largest: sorting shows"
+
+    _, url = app
+    page = open_dashboard(browser, url)
+    before = cell_pixels(page, "Reste dû", 0)
+    grid = page.locator(".lm-DataGrid").first.bounding_box()
+    # The menu button drawn in the bottom-right corner of the "Reste dû" header, as a user sorts the grid.
+    page.mouse.click(grid["x"] + column_left("Reste dû") + WIDTHS["Reste dû"] - 8, grid["y"] + HEADER_HEIGHT - 8)
+    page.locator(".lm-Menu-item", has_text="Sort Descending").click()
+    deadline = time.monotonic() + 10
+    while cell_pixels(page, "Reste dû", 0) == before:
+        assert time.monotonic() < deadline, f"la grille de {url} n'a pas été triée par le reste dû"
+        page.wait_for_timeout(100)
+    page.screenshot(path=ARTIFACTS / "dashboard-sorted.png")
+
+    # The first row shown is now the largest outstanding: selecting it pre-fills the payment with it.
+    page.mouse.click(grid["x"] + column_left("Client") + 20, grid["y"] + HEADER_HEIGHT + ROW_HEIGHT // 2)
+    page.get_by_role("button", name="Saisir un règlement").click()
+    form = page.locator(".ech-payments-tab")
+    amount = form.locator(".widget-text").filter(has=page.locator("label", has_text="Montant")).locator("input")
+    expected = amount_text(largest)
+    page.wait_for_function("([e, t]) => e.value.trim() === t", arg=[amount.element_handle(), expected],
+                           timeout=20_000)
+    chosen = form.locator(".widget-dropdown").filter(has=page.locator("label", has_text="Client")).first
+    label = chosen.locator("select").evaluate("s => s.options[s.selectedIndex].text")
+    assert any(label.endswith(f"({c})") for c in items.loc[items["outstanding"] == largest, "client_id"])
     page.close()
