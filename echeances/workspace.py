@@ -205,6 +205,9 @@ class Workspace:
         """Import every known CSV/XLSX file of ``source``, all or nothing; returns rows per table."""
         counts = import_folder(self.store, Path(source))
         self.refresh()
+        # Read back now: on SQLite this writes the snapshot, so the next opening of the
+        # dashboard after an import reads it instead of the whole store.
+        _ = self.frames
         return counts
 
     # --- payments --------------------------------------------------------

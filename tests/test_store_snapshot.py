@@ -1,4 +1,5 @@
-"""The frames snapshot beside a SQLite store: identical frames, and never used once a row changed."""
+"""The frames snapshot beside a SQLite store: identical frames; after a payment, only its rows are read;
+after any other change, by any program, the whole store."""
 from __future__ import annotations
 
 import shutil
@@ -28,11 +29,19 @@ def assert_same(got: Frames, expected: Frames) -> None:
         pd.testing.assert_frame_equal(getattr(got, table), getattr(expected, table), check_exact=True)
 
 
-def kept(store: Store) -> Frames | None:
-    """What the snapshot file holds for the store's current token (``None``: it would not be used)."""
+def kept(store: Store) -> tuple[Frames, bool] | None:
+    """What the snapshot file offers for the store's current tokens (see ``snapshot.load``)."""
     with store.read() as conn:
-        current = snapshots.token(conn)
+        current = snapshots.tokens(conn)
     return snapshots.load(snapshots.snapshot_path(store.engine.url.database), current, LAYOUT)
+
+
+def change_outside(store: Store, sql: str) -> None:
+    """A change made by another program (the sqlite3 shell, a script…), not through Échéances."""
+    outside = sqlite3.connect(store.engine.url.database)
+    with outside:
+        outside.execute(sql)
+    outside.close()
 
 
 @pytest.fixture(scope="module")
@@ -55,29 +64,66 @@ def test_a_full_read_leaves_a_snapshot_that_gives_the_same_frames(store):
     assert not path.exists()
     first = store.frames()
     assert path.exists()
-    assert_same(kept(store), full_read(store))
+    frames, exact = kept(store)
+    assert exact
+    assert_same(frames, full_read(store))
     assert_same(store.frames(), first)
     assert (store.frames().invoices["total"] > 0).all() and len(first.invoices) > 2_000
 
 
 @pytest.mark.parametrize("change", [
     "UPDATE invoices SET total = total + 1 WHERE id = 7",
-    "UPDATE payments SET cancelled_date = '2026-01-02', cancel_reason = 'chèque impayé' WHERE id = 3",
     "UPDATE clients SET name = 'Nom changé' WHERE id = 2",
     "UPDATE sites SET manager = NULL WHERE id = 1",
     "DELETE FROM allocations WHERE id = (SELECT max(id) FROM allocations)",
-    "INSERT INTO write_offs (invoice, date, amount, reason) VALUES (5, '2026-02-03', 100, 'arrondi')",
+    "UPDATE payments SET amount = amount + 1 WHERE id = 3",
+    "UPDATE payments SET cancelled_date = '2026-01-02', amount = amount + 1 WHERE id = 3",
+    "UPDATE allocations SET amount = amount - 1 WHERE id = 5",
+    # an allocation slipped in below the last id: reading "rows above the last id" would miss it
+    "INSERT INTO allocations (id, payment, credit_note, invoice, amount, date) "
+    "SELECT -5, payment, credit_note, invoice, 1, date "
+    "FROM allocations WHERE id = 1",
 ])
-def test_a_change_by_any_program_makes_the_next_read_complete(store, change):
+def test_a_change_other_than_a_payment_makes_the_next_read_complete(store, change):
     store.frames()
-    outside = sqlite3.connect(store.engine.url.database)  # not Échéances: the sqlite3 shell, a script…
-    with outside:
-        outside.execute(change)
-    outside.close()
+    change_outside(store, change)
     assert kept(store) is None
     after = store.frames()
     assert_same(after, full_read(store))
-    assert_same(kept(store), after)  # and the new state is kept in turn
+    assert kept(store)[1]  # the new state is kept in turn
+    assert_same(kept(store)[0], after)
+
+
+@pytest.mark.parametrize("change", [
+    "UPDATE payments SET cancelled_date = '2026-01-02', cancel_reason = 'chèque impayé' WHERE id = 3",
+    "INSERT INTO write_offs (invoice, date, amount, reason) VALUES (5, '2026-02-03', 100, 'arrondi')",
+    "INSERT INTO payments (payment_id, client, date, amount, method) VALUES ('R-X', 1, '2026-03-01', 500, 'chèque')",
+])
+def test_after_a_payment_only_its_rows_are_read_onto_the_snapshot(store, change):
+    store.frames()
+    change_outside(store, change)
+    frames, exact = kept(store)
+    assert not exact
+    assert_same(store.frames(), full_read(store))
+
+
+def test_a_cancelled_payment_made_valid_again_outside_is_a_complete_change(store):
+    change_outside(store, "UPDATE payments SET cancelled_date = '2026-01-02', cancel_reason = 'erreur' WHERE id = 3")
+    store.frames()
+    change_outside(store, "UPDATE payments SET cancelled_date = NULL, cancel_reason = NULL WHERE id = 3")
+    assert kept(store) is None
+    assert_same(store.frames(), full_read(store))
+
+
+def test_many_payments_since_rewrite_the_snapshot(store):
+    before = store.frames()
+    rows = sum(len(getattr(before, t)) for t in TABLES)
+    change_outside(store, f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows // 10}) "
+                          "INSERT INTO payments (payment_id, client, date, amount) "
+                          "SELECT 'R-N' || i, 1, '2026-03-01', 100 FROM n")
+    assert not kept(store)[1]
+    assert_same(store.frames(), full_read(store))
+    assert kept(store)[1]  # rewritten: the next opening reads nothing from the store
 
 
 def test_a_payment_entered_in_another_workspace_is_seen(store, tmp_path):
@@ -115,13 +161,13 @@ def test_a_damaged_snapshot_is_ignored_and_replaced(store, damage):
     path = snapshots.snapshot_path(store.engine.url.database)
     path.write_bytes(damage)
     assert_same(store.frames(), full_read(store))
-    assert_same(kept(store), full_read(store))
+    assert_same(kept(store)[0], full_read(store))
 
 
 def test_a_snapshot_with_other_columns_is_not_used(store):
     frames = store.frames()
     with store.read() as conn:
-        current = snapshots.token(conn)
+        current = snapshots.tokens(conn)
     path = snapshots.snapshot_path(store.engine.url.database)
     snapshots.save(path, current, Frames(**{t: getattr(frames, t) for t in TABLES if t != "invoices"},
                                          invoices=frames.invoices.drop(columns=["pdf"])))
@@ -149,8 +195,8 @@ def test_text_round_trips_exactly(tmp_path_factory, names):
                             for name, dtype in LAYOUT["clients"]})
     frames = Frames(**{**empty, "clients": clients})
     path = tmp_path_factory.mktemp("text") / "x.frames.npz"
-    snapshots.save(path, 42, frames)
-    back = snapshots.load(path, 42, LAYOUT)
-    assert back is not None
+    snapshots.save(path, (42, 7), frames)
+    back, exact = snapshots.load(path, (42, 7), LAYOUT)
+    assert exact
     pd.testing.assert_frame_equal(back.clients, clients, check_exact=True)
-    assert snapshots.load(path, 43, LAYOUT) is None
+    assert snapshots.load(path, (43, 8), LAYOUT) is None and not snapshots.load(path, (43, 7), LAYOUT)[1]

@@ -1,13 +1,22 @@
-"""A snapshot of the frames beside a SQLite store, used only while no row has changed since.
+"""A snapshot of the frames beside a SQLite store, used only while it still tells the store's content.
 
 Reading 200 000 invoices with their payments and allocations through ``sqlite3``
 builds millions of Python objects and takes seconds; loading the same frames
-from a NumPy archive takes a tenth of that. Every insert, update or delete on
-the six tables draws a new random token (SQLite triggers, so a program other
-than Échéances moves it too, and a restored backup never matches a newer
-snapshot); a snapshot carries the token it was taken at and is used only while
-the store's token is still that one. The archive holds only numbers and UTF-8
-bytes, never a pickle: loading it runs no code.
+from a NumPy archive takes a tenth of that.
+
+Two tokens, renewed by SQLite triggers (so a program other than Échéances moves
+them too), say what changed since a snapshot was taken:
+
+- ``token`` is drawn anew on every insert, update or delete in the six tables:
+  while it is the snapshot's, the snapshot is the store;
+- ``full_token`` is drawn anew on every change except the ones a payment makes —
+  rows appended to payments, allocations or write-offs (above every id there),
+  and a payment's first cancellation. While it is the snapshot's, the snapshot
+  plus the rows read by ``database.read_growth`` is the store.
+
+Random tokens rather than counters: a restored backup never matches a newer
+snapshot. The archive holds only numbers and UTF-8 bytes, never a pickle:
+loading it runs no code.
 """
 from __future__ import annotations
 
@@ -23,26 +32,49 @@ import pandas as pd
 from echeances.records import Frames
 
 LOGGER = logging.getLogger(__name__)
-FORMAT = 1
+FORMAT = 2
 TABLES = ("clients", "sites", "invoices", "payments", "allocations", "write_offs")
 # (column, dtype) in the order ``read_frames`` gives them, table by table.
 Layout = dict[str, list[tuple[str, object]]]
 
 
-def install(conn) -> None:
-    """Create the token row and the triggers that renew it (SQLite; idempotent)."""
-    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS store_token "
-                         "(id INTEGER PRIMARY KEY CHECK (id = 1), token INTEGER NOT NULL)")
-    conn.exec_driver_sql("INSERT OR IGNORE INTO store_token (id, token) VALUES (1, random())")
+GROWING = ("payments", "allocations", "write_offs")
+CANCELLATION = ("cancelled_date", "cancel_reason", "cancelled_by")
+
+
+def _trigger(conn, name: str, event: str, table: str, renew: str, when: str = "") -> None:
+    conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON {table} "
+                         f"{'WHEN ' + when if when else ''} BEGIN UPDATE store_token SET {renew}; END")
+
+
+def install(conn, payment_columns: list[str]) -> None:
+    """Create the token row and the triggers that renew the tokens (SQLite; idempotent)."""
+    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS store_token (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                         "token INTEGER NOT NULL, full_token INTEGER NOT NULL)")
+    conn.exec_driver_sql("INSERT OR IGNORE INTO store_token (id, token, full_token) VALUES (1, random(), random())")
+    both, token_only = "token = random(), full_token = random()", "token = random()"
+    first_cancellation = " AND ".join(
+        ["OLD.cancelled_date IS NULL", "NEW.cancelled_date IS NOT NULL"]
+        + [f"NEW.{c} IS OLD.{c}" for c in payment_columns if c not in CANCELLATION])
     for table in TABLES:
-        for event in ("INSERT", "UPDATE", "DELETE"):
-            conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {table}_{event.lower()}_token AFTER {event} "
-                                 f"ON {table} BEGIN UPDATE store_token SET token = random(); END")
+        _trigger(conn, f"{table}_delete_token", "DELETE", table, both)
+        if table in GROWING:
+            appended = f"NOT EXISTS (SELECT 1 FROM {table} WHERE id > NEW.id)"
+            _trigger(conn, f"{table}_append_token", "INSERT", table, token_only, appended)
+            _trigger(conn, f"{table}_insert_token", "INSERT", table, both, "NOT " + appended)
+        else:
+            _trigger(conn, f"{table}_insert_token", "INSERT", table, both)
+        if table == "payments":
+            _trigger(conn, f"{table}_cancel_token", "UPDATE", table, token_only, first_cancellation)
+            _trigger(conn, f"{table}_update_token", "UPDATE", table, both, f"NOT ({first_cancellation})")
+        else:
+            _trigger(conn, f"{table}_update_token", "UPDATE", table, both)
 
 
-def token(conn) -> int:
-    """The store's current token, read in the caller's transaction."""
-    return int(conn.exec_driver_sql("SELECT token FROM store_token").scalar_one())
+def tokens(conn) -> tuple[int, int]:
+    """The store's current ``(token, full_token)``, read in the caller's transaction."""
+    row = conn.exec_driver_sql("SELECT token, full_token FROM store_token").one()
+    return int(row[0]), int(row[1])
 
 
 def snapshot_path(database: str | None) -> Path | None:
@@ -109,26 +141,29 @@ def _decode(archive, table: str, layout: list[tuple[str, object]]) -> pd.DataFra
     return pd.DataFrame(columns)
 
 
-def load(path: Path | None, current: int, layout: Layout) -> Frames | None:
-    """The frames kept at ``path`` if they were taken at token ``current``; ``None`` otherwise."""
+def load(path: Path | None, current: tuple[int, int], layout: Layout) -> tuple[Frames, bool] | None:
+    """The frames kept at ``path`` and whether they are the store as it is (``True``) or only lack
+    payment rows (``False``: bring them up to date with ``read_growth``); ``None`` if they are of no use."""
     if path is None or not path.exists():
         return None
     try:
         with np.load(path, allow_pickle=False) as archive:
-            if int(archive["meta.format"][0]) != FORMAT or int(archive["meta.token"][0]) != current:
+            taken = tuple(int(t) for t in archive["meta.tokens"])
+            if int(archive["meta.format"][0]) != FORMAT or taken[1] != current[1]:
                 return None
-            return Frames(**{table: _decode(archive, table, layout[table]) for table in TABLES})
+            frames = Frames(**{table: _decode(archive, table, layout[table]) for table in TABLES})
+            return frames, taken == current
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as error:
         LOGGER.info("Instantané %s inutilisable, lecture complète : %s", path, error)
         return None
 
 
-def save(path: Path | None, current: int, frames: Frames) -> None:
-    """Keep ``frames`` (read at token ``current``) at ``path``; a failure only costs the next read its speed."""
+def save(path: Path | None, current: tuple[int, int], frames: Frames) -> None:
+    """Keep ``frames`` (read at tokens ``current``) at ``path``; a failure only costs the next read its speed."""
     if path is None:
         return
     try:
-        arrays = {"meta.format": np.array([FORMAT]), "meta.token": np.array([current], dtype=np.int64)}
+        arrays = {"meta.format": np.array([FORMAT]), "meta.tokens": np.array(current, dtype=np.int64)}
         for table in TABLES:
             arrays.update(_encode(getattr(frames, table), table))
         # Written aside then renamed: a reader sees the old snapshot or the new one, never half of one.
