@@ -105,6 +105,29 @@ def test_guarded__errors_become_a_french_line():
     assert notice.value == "" and notice.layout.display == "none"
 
 
+def test_ui_words__no_command_line_option_reaches_the_user(workspace):
+    """The mail layer's advice names options of the command line; the dashboard names its controls."""
+    from echeances import Workspace
+    from echeances.settings import write_demo_settings
+    from echeances.ui.feedback import in_ui_words
+
+    write_demo_settings(workspace.path)
+    workspace = Workspace.open(workspace.path)
+    dashboard = build_dashboard(workspace, as_of=AS_OF)
+    actions = dashboard.actions
+    dashboard.items.grid.select(1, 0)  # F3: client C1, who has no email address in the base data
+    actions.remind.click()
+    actions.make_reminder.click()
+    panel = actions.document
+    panel.to.value = ""
+    panel.send.click()
+    assert "indiquez-en une (champ « À »)" in panel.notice.value and "--" not in panel.notice.value
+    assert in_ui_words("Le message a peut-être été accepté : vérifiez avant de le renvoyer (--force).") == (
+        "Le message a peut-être été accepté : vérifiez avant de le renvoyer (case « Envoyer quand même »).")
+    assert in_ui_words("Le modèle releve_chantier s'utilise avec --site (un chantier)") == (
+        "Le modèle releve_chantier s'utilise avec les échéances d'un chantier")
+
+
 def test_refresh__shows_a_payment_entered_elsewhere(workspace):
     from echeances import Workspace
     from echeances.payment_specs import PaymentSpec

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 
 from echeances.errors import EcheancesError
 from echeances.ui.documents_panel import download_link, sending_html
-from echeances.ui.feedback import Notice, guarded
+from echeances.ui.feedback import Notice, guarded, in_ui_words
 
 
 class BatchPanel(widgets.VBox):
@@ -54,6 +54,6 @@ class BatchPanel(widgets.VBox):
                 lines.append(sending_html(self.workspace.send(document.id)))
             except EcheancesError as exc:
                 lines.append(f"<div class='ech-error'>{html.escape(document.client_id)} : "
-                             f"{html.escape(str(exc))}</div>")
+                             f"{html.escape(in_ui_words(str(exc)))}</div>")
         self.report.value = "".join(lines)
         self.on_done()

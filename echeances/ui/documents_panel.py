@@ -7,7 +7,7 @@ from typing import Callable
 
 import ipywidgets as widgets
 
-from echeances.ui.feedback import Notice, guarded
+from echeances.ui.feedback import Notice, guarded, in_ui_words
 from echeances.ui.forms import read_addresses
 
 
@@ -45,7 +45,7 @@ def readable_address(address: str) -> str:
 def sending_html(sending) -> str:
     text = f"Email {sending.status} : {', '.join(readable_address(a) for a in sending.recipients)}"
     if sending.status != "envoyé" and sending.reason:
-        text += f" — {sending.reason}"
+        text += f" — {in_ui_words(sending.reason)}"
     return f'<div class="{"ech-ok" if sending.status == "envoyé" else "ech-error"}">{html.escape(text)}</div>'
 
 
@@ -97,9 +97,8 @@ class DocumentPanel(widgets.VBox):
             sending = self.workspace.send(self.document.id, to=read_addresses(self.to.value),
                                           cc=read_addresses(self.cc.value), attach=attach, force=self.force.value,
                                           subject=self.subject.value, body=self.body.value)
-        except AlreadySent as exc:
-            self.force.layout.display = ""
-            # The mail layer speaks to the command line; here the switch is a checkbox.
-            raise AlreadySent(str(exc).replace("utilisez --force", "cochez « Envoyer quand même »")) from None
+        except AlreadySent:
+            self.force.layout.display = ""  # the switch the refusal speaks of (see feedback.in_ui_words)
+            raise
         self.status.value = sending_html(sending)
         self.on_sent()

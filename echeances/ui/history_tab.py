@@ -87,9 +87,9 @@ class HistoryTab(widgets.VBox):
         try:
             sending = self.workspace.send(self.document.value, to=read_addresses(self.to.value),
                                           force=self.force.value)
-        except AlreadySent as exc:
-            self.force.layout.display = ""
-            raise AlreadySent(str(exc).replace("utilisez --force", "cochez « Envoyer quand même »")) from None
+        except AlreadySent:
+            self.force.layout.display = ""  # the switch the refusal speaks of (see feedback.in_ui_words)
+            raise
         self.status.value = sending_html(sending)
         self.force.value, self.force.layout.display = False, "none"
         self.show()
