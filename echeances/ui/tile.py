@@ -27,7 +27,7 @@ def cards_html(kpis: dict) -> str:
         _card("Échéances en retard", str(kpis["overdue_count"]), "dépassées à ce jour",
               alert=kpis["overdue_count"] > 0),
         _card("Crédit clients", format_amount(kpis["credit"]), "non imputé et avoirs"),
-        _card("DSO", dso, "délai de paiement, sur 90 j"),
+        _card("DSO", dso, "délai moyen, 90\u00a0derniers\u00a0jours"),
     ])
 
 
