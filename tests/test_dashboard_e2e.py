@@ -317,3 +317,39 @@ def test_dashboard__sorting_by_a_column_header_then_selecting_acts_on_the_row_sh
     label = chosen.locator("select").evaluate("s => s.options[s.selectedIndex].text")
     assert any(label.endswith(f"({c})") for c in items.loc[items["outstanding"] == largest, "client_id"])
     page.close()
+
+
+def totals_show(page, count: int, cents: int) -> None:
+    """Wait until the totals line reads ``count`` échéances whose outstanding sums to ``cents``."""
+    page.wait_for_function("([n, t]) => { const s = document.querySelector('.ech-totals').innerText;"
+                           " return s.startsWith(n + ' échéance(s)') && s.includes('Reste dû ' + t); }",
+                           arg=[str(count), format_amount(cents)], timeout=20_000)
+
+
+def test_dashboard__the_header_filter_reads_euros_and_the_totals_follow_it(app, browser, demo):
+    ws = Workspace.open(demo)
+    items = ws.find_open_items()
+    ws.close()
+    large = items[items["outstanding"] > 5_000_00]
+    client = next(c for c in large["client_id"] if (items["client_id"] == c).sum() > (large["client_id"] == c).sum())
+    name = items.loc[items["client_id"] == client, "client_name"].iloc[0]
+    assert 0 < len(large) < len(items)
+
+    _, url = app
+    page = open_dashboard(browser, url)
+    grid = page.locator(".lm-DataGrid").first.bounding_box()
+    page.mouse.click(grid["x"] + column_left("Reste dû") + WIDTHS["Reste dû"] - 8, grid["y"] + HEADER_HEIGHT - 8)
+    page.locator(".lm-Menu-item", has_text="Filtrer par condition…").click()
+    dialog = page.locator(".ipydatagrid-filterMenu")
+    dialog.locator("select").select_option(label="Supérieur à :")
+    dialog.locator("input").first.fill("5000")  # euros, as the column shows them
+    dialog.get_by_role("button", name="OK").click()
+    totals_show(page, len(large), int(large["outstanding"].sum()))
+    page.screenshot(path=ARTIFACTS / "dashboard-header-filter.png")
+
+    # The client filter above the grid combines with it.
+    chosen = large[large["client_id"] == client]
+    page.locator(".widget-dropdown").filter(has=page.locator("label", has_text="Client")).first \
+        .locator("select").select_option(label=f"{name} ({client})")
+    totals_show(page, len(chosen), int(chosen["outstanding"].sum()))
+    page.close()

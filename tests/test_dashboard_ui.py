@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from echeances.errors import EcheancesError
 from echeances.ui import build_dashboard
@@ -42,14 +45,45 @@ def test_find_open_items__filters_combine(workspace):
     assert numbers(client_id="C2", text="pins") == []
 
 
-def test_grid_frame__french_headers_cents_and_dates_kept(workspace):
+def test_grid_frame__french_headers_euros_and_dates_kept(workspace):
     frame = grid_frame(workspace.find_open_items(AS_OF))
     assert list(frame.columns) == ["Facture", "Type", "Client", "Chantier", "Chargé d'affaire", "Date", "Échéance",
                                    "Montant", "Réglé", "Reste dû", "Retard (j)", "Relance", "Email"]
     assert list(frame["Facture"]) == ["F2", "F1", "F3", "F1"]  # due date ascending: late ones first
-    assert list(frame["Reste dû"]) == [50000, 114000, 30000, 6000]
+    assert list(frame["Reste dû"]) == [500.0, 1140.0, 300.0, 60.0]  # euros: what the header filter compares
     assert str(frame["Échéance"].dtype).startswith("datetime64")
     assert list(frame["Type"]) == ["Facture", "Facture", "Acompte", "Retenue de garantie"]
+
+
+@settings(max_examples=500)
+@given(st.integers(min_value=-10**15, max_value=10**15))
+def test_grid_euros__shown_to_the_cent(cents):
+    """The grid holds cents / 100 as a float: shown with two decimals, it is the amount to the cent."""
+    items = pd.DataFrame({"number": ["F1"], "kind": ["invoice"], "part": ["net"], "client_name": ["Dupont"],
+                          "site_name": [None], "manager": [None], "issue_date": pd.to_datetime(["2026-01-01"]),
+                          "due_date": pd.to_datetime(["2026-02-01"]), "amount": [cents], "paid": [0],
+                          "outstanding": [cents], "days_overdue": [0], "last_reminder_at": pd.to_datetime([None]),
+                          "emailed": [False]})
+    shown = grid_frame(items)["Reste dû"].iloc[0]
+    sign = "-" if cents < 0 else ""
+    assert f"{shown:.2f}" == f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def test_totals__follow_the_grid_header_filter(workspace):
+    dashboard = build_dashboard(workspace, as_of=AS_OF)
+    tab = dashboard.items
+    grid = tab.grid
+    assert list(grid.data["Facture"]) == ["F2", "F1", "F3", "F1"]
+    # What the front end sets when the user filters "Reste dû" > 400 € in the header menu.
+    grid._transforms = [{"type": "filter", "column": "Reste dû", "columnIndex": 10, "operator": ">", "value": 400}]
+    grid._visible_rows = [0, 1]
+    assert tab.totals.value.startswith('<div class="ech-totals"><b>2</b> échéance(s)')
+    assert "Reste dû <b>1\u202f640,00\xa0€</b>" in tab.totals.value
+    grid._visible_rows = []  # nothing left: an empty view, not "no filter"
+    assert "Aucune échéance ne correspond aux filtres." in tab.totals.value
+    grid._transforms = [{"type": "sort", "column": "Reste dû", "columnIndex": 10, "desc": True}]
+    grid._visible_rows = [1, 0, 2, 3]
+    assert "Reste dû <b>2\u202f000,00\xa0€</b>" in tab.totals.value and tab.notice.value == ""
 
 
 def test_tile__french_figures():
@@ -189,7 +223,7 @@ def test_payment_form__preview_then_record_lowers_grid_totals_and_tile(workspace
         ("F1", 120000), ("F3", 5000)]
     assert "enregistré" in tab.done.value and tab.form.amount.value == ""
     grid = dashboard.items.grid.data
-    assert list(zip(grid["Facture"], grid["Reste dû"])) == [("F2", 50000), ("F3", 25000)]  # F1 settled
+    assert list(zip(grid["Facture"], grid["Reste dû"])) == [("F2", 500.0), ("F3", 250.0)]  # F1 settled
     assert "Reste dû <b>750,00\xa0€</b>" in dashboard.items.totals.value
     assert "750,00\xa0€" in dashboard.tile._cards.value
     assert "P-2026-00001" in tab.listing.value
@@ -279,7 +313,7 @@ def test_action_pay__opens_the_form_prefilled_then_a_partial_payment_lowers_the_
     dashboard.payments.save.click()
     assert workspace.payments(client_id="C2")[1]["amount"].tolist() == [12345]
     frame = dashboard.items.grid.data.set_index("Facture")
-    assert frame.loc["F2", "Reste dû"] == 37655
+    assert f'{frame.loc["F2", "Reste dû"]:.2f}' == "376.55"
 
 
 def test_action_remind__letter_download_and_email_marks_the_grid(workspace):

@@ -1,4 +1,10 @@
-"""The open-items grid: French headers, amounts kept in cents and formatted by the renderer."""
+"""The open-items grid: French headers, amounts in euros for the eye, formatted by the renderer.
+
+The grid's own header menu filters and sorts what it holds, and its user types
+euros ("Supérieur à : 1000"): the view therefore holds ``cents / 100``. It is
+only shown, never summed: every figure of the dashboard (totals, selection,
+payment) comes from the integer cents of ``Workspace.find_open_items``.
+"""
 from __future__ import annotations
 
 import ipydatagrid as dg
@@ -29,17 +35,21 @@ WIDTHS = {"Facture": 98, "Type": 128, "Client": 170, "Chantier": 196, "Chargé d
 LATE = "cell.metadata.data['Retard (j)'] > 0"
 # An empty text_value makes ipydatagrid draw the raw value instead: blank cells are a space.
 # Cents → "1 234,56 €" as Babel writes it in fr_FR (narrow no-break space, no-break space before €).
-EUROS = ("replace(replace(format(cell.value / 100, ',.2f'), regexp(',', 'g'), '\u202f'), '.', ',') + '\u00a0€'")
+EUROS = ("replace(replace(format(cell.value, ',.2f'), regexp(',', 'g'), '\u202f'), '.', ',') + '\u00a0€'")
+# Cents → euros as a float64 shows every amount below 10¹³ € exact to the cent with two decimals: the
+# nearest double of c / 100 is then within 0.004 of it (see test_grid_euros__shown_to_the_cent).
+
 
 
 def grid_frame(items: pd.DataFrame) -> pd.DataFrame:
     """Open items with reminder marks (``Workspace.find_open_items``) as the grid shows them: French headers,
-    cents and dates kept as data."""
+    amounts in euros, dates kept as dates."""
     kind = items["kind"].astype(str).map(KIND_LABELS)
     kind = kind.where(items["part"].astype(str) != "retention", "Retenue de garantie")
     # ipydatagrid cannot carry a missing date (NaT breaks its front end): the reminder date is text.
     reminded = items["last_reminder_at"].dt.strftime("%d/%m/%Y").astype("string").fillna("")
-    frame = items.assign(type=kind, last_reminder_at=reminded)[list(COLUMNS)].rename(columns=COLUMNS)
+    euros = {column: items[column].to_numpy(dtype="int64") / 100 for column in ("amount", "paid", "outstanding")}
+    frame = items.assign(type=kind, last_reminder_at=reminded, **euros)[list(COLUMNS)].rename(columns=COLUMNS)
     return frame.reset_index(drop=True)
 
 

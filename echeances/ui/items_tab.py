@@ -35,10 +35,13 @@ class ItemsTab(widgets.VBox):
         items = workspace.find_open_items(as_of)
         self.filters = FilterBar(items)
         self.totals = widgets.HTML(totals_html(items))
-        self.grid = build_grid(items)
         self._items = items.reset_index(drop=True)
+        self.grid = build_grid(items)
         self.notice = Notice()
         self.filters.on_change(guarded(self.notice, "Impossible d'afficher les échéances.")(self.refresh))
+        # The grid's own header filters narrow the rows too: the totals follow what it shows.
+        self.grid.observe(guarded(self.notice, "Impossible de recalculer les totaux.")(self._show_totals),
+                          names=["_transforms", "_visible_rows"])
         super().__init__([self.filters, self.notice, self.totals, self.grid])
         self.add_class("ech-items")
 
@@ -51,9 +54,20 @@ class ItemsTab(widgets.VBox):
         if reload_choices:
             self.filters.set_choices(self.workspace.open_items(self.as_of))
         items = self.workspace.find_open_items(self.as_of, **self.filters.values())
-        self.grid.data = grid_frame(items)
         self._items = items.reset_index(drop=True)
-        self.totals.value = totals_html(items)
+        self.grid.data = grid_frame(items)
+        self._show_totals()
+
+    def shown(self) -> pd.DataFrame:
+        """The rows the grid shows, in cents, after its own header filters (sorting changes no total)."""
+        # ipydatagrid reports the rows of its view in ``_visible_rows`` (positions in its data, ours too).
+        if not any(t.get("type") == "filter" for t in self.grid._transforms):
+            return self._items
+        rows = sorted({r for r in self.grid._visible_rows if 0 <= r < len(self._items)})
+        return self._items.iloc[rows]
+
+    def _show_totals(self, _change=None) -> None:
+        self.totals.value = totals_html(self.shown())
 
     def selection(self) -> Selection:
         """The selected rows as the user sees them (after the grid's own sorting and filtering)."""
