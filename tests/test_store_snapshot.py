@@ -200,3 +200,30 @@ def test_text_round_trips_exactly(tmp_path_factory, names):
     assert exact
     pd.testing.assert_frame_equal(back.clients, clients, check_exact=True)
     assert snapshots.load(path, (43, 8), LAYOUT) is None and not snapshots.load(path, (43, 7), LAYOUT)[1]
+
+
+def test_triggers_of_another_version_are_replaced(store, tmp_path):
+    """A store whose triggers were made by another version (here the first one: a single token that
+    no change ever marked as more than a payment) gets exactly the current ones."""
+    store.close()
+    database = str(tmp_path / DB_FILE)
+    old = sqlite3.connect(database)
+    with old:
+        for (name,) in old.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            old.execute(f'DROP TRIGGER "{name}"')
+        old.execute("DROP TABLE snapshot_tokens")
+        old.execute("CREATE TABLE store_token (id INTEGER PRIMARY KEY, token INTEGER NOT NULL)")
+        old.execute("INSERT INTO store_token VALUES (1, 0)")
+        old.execute("CREATE TRIGGER invoices_update_token AFTER UPDATE ON invoices "
+                    "BEGIN UPDATE store_token SET token = random(); END")
+    old.close()
+    reopened = Store.open(store_url(tmp_path))
+    names = {n for (n,) in sqlite3.connect(database).execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    # each table: insert, update, delete; payments, allocations, write-offs: append; payments: cancel
+    assert not any(n.endswith("_token") for n in names) and len(names) == 6 * 3 + 3 + 1
+    assert all(n.startswith("snapshot_") for n in names)
+    reopened.frames()
+    change_outside(reopened, "UPDATE invoices SET total = total + 1 WHERE id = 7")
+    assert kept(reopened) is None
+    assert_same(reopened.frames(), full_read(reopened))
+    reopened.close()

@@ -20,6 +20,7 @@ loading it runs no code.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
@@ -39,41 +40,61 @@ Layout = dict[str, list[tuple[str, object]]]
 
 
 GROWING = ("payments", "allocations", "write_offs")
+TOKENS = "snapshot_tokens"
+TRIGGER_PREFIX = "snapshot_"
 CANCELLATION = ("cancelled_date", "cancel_reason", "cancelled_by")
 
 
-def _trigger(conn, name: str, event: str, table: str, renew: str, when: str = "") -> None:
-    conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON {table} "
-                         f"{'WHEN ' + when if when else ''} BEGIN UPDATE store_token SET {renew}; END")
-
-
-def install(conn, payment_columns: list[str]) -> None:
-    """Create the token row and the triggers that renew the tokens (SQLite; idempotent)."""
-    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS store_token (id INTEGER PRIMARY KEY CHECK (id = 1), "
-                         "token INTEGER NOT NULL, full_token INTEGER NOT NULL)")
-    conn.exec_driver_sql("INSERT OR IGNORE INTO store_token (id, token, full_token) VALUES (1, random(), random())")
+def _triggers(payment_columns: list[str]) -> dict[str, str]:
+    """Every trigger, by name: each name carries a digest of all their definitions, so a store whose
+    triggers were made by another version of this code gets them replaced, never kept half right."""
     both, token_only = "token = random(), full_token = random()", "token = random()"
     first_cancellation = " AND ".join(
         ["OLD.cancelled_date IS NULL", "NEW.cancelled_date IS NOT NULL"]
         + [f"NEW.{c} IS OLD.{c}" for c in payment_columns if c not in CANCELLATION])
+    bodies = {}
     for table in TABLES:
-        _trigger(conn, f"{table}_delete_token", "DELETE", table, both)
+        bodies[f"{table}_delete"] = ("DELETE", table, both, "")
         if table in GROWING:
             appended = f"NOT EXISTS (SELECT 1 FROM {table} WHERE id > NEW.id)"
-            _trigger(conn, f"{table}_append_token", "INSERT", table, token_only, appended)
-            _trigger(conn, f"{table}_insert_token", "INSERT", table, both, "NOT " + appended)
+            bodies[f"{table}_append"] = ("INSERT", table, token_only, appended)
+            bodies[f"{table}_insert"] = ("INSERT", table, both, "NOT " + appended)
         else:
-            _trigger(conn, f"{table}_insert_token", "INSERT", table, both)
+            bodies[f"{table}_insert"] = ("INSERT", table, both, "")
         if table == "payments":
-            _trigger(conn, f"{table}_cancel_token", "UPDATE", table, token_only, first_cancellation)
-            _trigger(conn, f"{table}_update_token", "UPDATE", table, both, f"NOT ({first_cancellation})")
+            bodies[f"{table}_cancel"] = ("UPDATE", table, token_only, first_cancellation)
+            bodies[f"{table}_update"] = ("UPDATE", table, both, f"NOT ({first_cancellation})")
         else:
-            _trigger(conn, f"{table}_update_token", "UPDATE", table, both)
+            bodies[f"{table}_update"] = ("UPDATE", table, both, "")
+    sql = {key: f"AFTER {event} ON {table} {'WHEN ' + when if when else ''} "
+                f"BEGIN UPDATE {TOKENS} SET {renew}; END"
+           for key, (event, table, renew, when) in bodies.items()}
+    digest = hashlib.sha256(repr(sorted(sql.items())).encode()).hexdigest()[:10]
+    return {f"{TRIGGER_PREFIX}{digest}_{key}": text for key, text in sql.items()}
+
+
+def install(conn, payment_columns: list[str]) -> None:
+    """Create the token row and the triggers that renew the tokens (SQLite; idempotent)."""
+    wanted = _triggers(payment_columns)
+    present = {name for (name,) in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for name in present - set(wanted):
+        # Ours from another version; "*_token": the first form, a single token in a table "store_token".
+        if name.startswith(TRIGGER_PREFIX) or name.endswith("_token"):
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    conn.exec_driver_sql("DROP TABLE IF EXISTS store_token")
+    conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {TOKENS} (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                         "token INTEGER NOT NULL, full_token INTEGER NOT NULL)")
+    conn.exec_driver_sql(f"INSERT OR IGNORE INTO {TOKENS} (id, token, full_token) VALUES (1, random(), random())")
+    missing = [name for name in wanted if name not in present]
+    for name in missing:
+        conn.exec_driver_sql(f'CREATE TRIGGER "{name}" {wanted[name]}')
+    if missing:  # triggers made now did not see the changes before: whatever a snapshot holds is stale
+        conn.exec_driver_sql(f"UPDATE {TOKENS} SET token = random(), full_token = random()")
 
 
 def tokens(conn) -> tuple[int, int]:
     """The store's current ``(token, full_token)``, read in the caller's transaction."""
-    row = conn.exec_driver_sql("SELECT token, full_token FROM store_token").one()
+    row = conn.exec_driver_sql(f"SELECT token, full_token FROM {TOKENS}").one()
     return int(row[0]), int(row[1])
 
 
