@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -67,6 +68,7 @@ def test_a_full_read_leaves_a_snapshot_that_gives_the_same_frames(store):
     frames, exact = kept(store)
     assert exact
     assert_same(frames, full_read(store))
+    assert path.stat().st_mode == Path(store.engine.url.database).stat().st_mode  # as readable as the base
     assert_same(store.frames(), first)
     assert (store.frames().invoices["total"] > 0).all() and len(first.invoices) > 2_000
 

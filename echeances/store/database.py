@@ -109,7 +109,7 @@ class Store:
                     return frames
             else:
                 frames = read_frames(transaction)
-        snapshots.save(path, current, frames)
+        snapshots.save(path, current, frames, Path(self.engine.url.database))
         return frames
 
     def grown(self, base: Frames) -> Frames:

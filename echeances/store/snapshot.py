@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -179,8 +180,9 @@ def load(path: Path | None, current: tuple[int, int], layout: Layout) -> tuple[F
         return None
 
 
-def save(path: Path | None, current: tuple[int, int], frames: Frames) -> None:
-    """Keep ``frames`` (read at tokens ``current``) at ``path``; a failure only costs the next read its speed."""
+def save(path: Path | None, current: tuple[int, int], frames: Frames, database: Path | None = None) -> None:
+    """Keep ``frames`` (read at tokens ``current``) at ``path``, readable by whoever can read ``database``;
+    a failure only costs the next read its speed."""
     if path is None:
         return
     try:
@@ -192,6 +194,8 @@ def save(path: Path | None, current: tuple[int, int], frames: Frames) -> None:
         try:
             with os.fdopen(handle, "wb") as out:
                 np.savez(out, **arrays)
+            if database is not None:  # the same rights as the data it copies (mkstemp made it private)
+                os.chmod(temporary, stat.S_IMODE(database.stat().st_mode))
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
