@@ -30,8 +30,8 @@ COLUMNS = {
     "emailed": "Email",
 }
 MONEY = ("Montant", "Réglé", "Reste dû")
-WIDTHS = {"Facture": 98, "Type": 128, "Client": 170, "Chantier": 196, "Chargé d'affaire": 126, "Date": 84,
-          "Échéance": 90, "Montant": 100, "Réglé": 96, "Reste dû": 100, "Retard (j)": 88, "Relance": 88, "Email": 62}
+WIDTHS = {"Facture": 98, "Type": 128, "Client": 170, "Chantier": 196, "Chargé d'affaire": 142, "Date": 84,
+          "Échéance": 90, "Montant": 100, "Réglé": 96, "Reste dû": 100, "Retard (j)": 88, "Relance": 88, "Email": 70}
 LATE = "cell.metadata.data['Retard (j)'] > 0"
 # An empty text_value makes ipydatagrid draw the raw value instead: blank cells are a space.
 # Cents → "1 234,56 €" as Babel writes it in fr_FR (narrow no-break space, no-break space before €).
