@@ -342,7 +342,7 @@ def test_dashboard__the_header_filter_reads_euros_and_the_totals_follow_it(app, 
     page.locator(".lm-Menu-item", has_text="Filtrer par condition…").click()
     dialog = page.locator(".ipydatagrid-filterMenu")
     dialog.locator("select").select_option(label="Supérieur à :")
-    dialog.locator("input").first.fill("5000")  # euros, as the column shows them
+    dialog.locator("input").first.press_sequentially("5 000,00")  # euros, typed the French way, key by key
     dialog.get_by_role("button", name="OK").click()
     totals_show(page, len(large), int(large["outstanding"].sum()))
     page.screenshot(path=ARTIFACTS / "dashboard-header-filter.png")
