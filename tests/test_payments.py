@@ -205,3 +205,20 @@ def test_record_payment__a_store_locked_too_long_is_a_french_refusal(ws, tmp_pat
         other.close()
         impatient.close()
     assert pay(ws, 1_000).payment_id == "P-2024-00001"
+
+
+def test_store_made_before_the_payment_date_index_gets_it_on_opening(tmp_path):
+    import sqlite3
+
+    from echeances import Workspace
+    from echeances.store.database import DB_FILE
+
+    make_workspace(tmp_path).close()
+    database = sqlite3.connect(tmp_path / DB_FILE)
+    indexes = lambda: {n for (n,) in database.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}  # noqa: E731
+    assert "ix_payments_date" in indexes()
+    database.execute("DROP INDEX ix_payments_date")
+    database.commit()
+    Workspace.open(tmp_path).close()
+    assert "ix_payments_date" in indexes()
+    database.close()

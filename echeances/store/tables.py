@@ -64,7 +64,8 @@ payments = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("payment_id", sa.String(64), nullable=False, unique=True),
     sa.Column("client", sa.Integer, sa.ForeignKey("clients.id"), nullable=False, index=True),
-    sa.Column("date", sa.Date, nullable=False),
+    # the latest payments, listed first in the Règlements tab, come from this index
+    sa.Column("date", sa.Date, nullable=False, index=True),
     sa.Column("amount", sa.BigInteger, nullable=False),
     sa.Column("method", sa.String(20)),
     sa.Column("reference", sa.String(100)),
