@@ -62,6 +62,7 @@ class Workspace:
         self.store = store
         self.settings = load_settings(self.path)
         self._frames: Frames | None = None
+        self._open_items: tuple | None = None  # (frames, day, include_settled, items) of the last answer
 
     @classmethod
     def open(cls, path: str | Path = DEFAULT_WORKSPACE) -> "Workspace":
@@ -130,9 +131,15 @@ class Workspace:
         """
         f = self.frames
         day = _day(as_of)
+        # The dashboard asks twice on opening (grid, then tile): the last answer is kept for these frames.
+        kept = self._open_items
+        if kept is not None and kept[0] is f and kept[1:3] == (day, include_settled):
+            return kept[3].copy()
         items = aging_core.open_items(f.invoices, self.active_allocations(day), f.write_offs, day,
                                       edges=self.edges, include_settled=include_settled)
-        return self._describe(items)
+        items = self._describe(items)
+        self._open_items = (f, day, include_settled, items)
+        return items.copy()
 
     def _describe(self, items: pd.DataFrame) -> pd.DataFrame:
         f = self.frames

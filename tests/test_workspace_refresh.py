@@ -36,3 +36,14 @@ def test_refresh__incremental_sees_another_users_payment(workspace):
     workspace.apply_credit(CreditSpec("C2", other.payments()[0]["payment_id"].iloc[0], dt.date(2026, 6, 3)))
     assert_same_as_fresh(workspace)
     other.close()
+
+
+def test_open_items__the_kept_answer_is_never_shared_nor_stale(workspace):
+    first = workspace.open_items(as_of="2026-06-30")
+    first.loc[:, "outstanding"] = 0  # what a caller does to its copy stays there
+    again = workspace.open_items(as_of="2026-06-30")
+    assert again["outstanding"].sum() > 0
+    assert workspace.open_items(as_of="2026-07-31")["days_overdue"].max() > again["days_overdue"].max()
+    workspace.record_payment(PaymentSpec("C2", dt.date(2026, 6, 2), 10_000, allocations=(("F2", 10_000),)))
+    after = workspace.open_items(as_of="2026-06-30").set_index("number")
+    assert after.loc["F2", "outstanding"] == again.set_index("number").loc["F2", "outstanding"] - 10_000
