@@ -86,6 +86,29 @@ def test_totals__follow_the_grid_header_filter(workspace):
     assert "Reste dû <b>2\u202f000,00\xa0€</b>" in tab.totals.value and tab.notice.value == ""
 
 
+def test_grid__sends_the_browser_what_ipydatagrid_would(workspace):
+    """The faster serialisation of the grid's data gives the very message ipydatagrid builds."""
+    import ipydatagrid.datagrid as dg_datagrid
+    import numpy as np
+
+    from echeances.ui.grid import _serialize_data, build_grid
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return bytes(value) if isinstance(value, (memoryview, np.ndarray)) else value
+
+    grid = build_grid(workspace.find_open_items(AS_OF))
+    ours, theirs = _serialize_data(grid._data, grid), dg_datagrid._data_serialization_impl(grid._data, grid)
+    assert plain(ours) == plain(theirs) and list(ours["data"]) == list(theirs["data"])
+    assert ours["data"]["Facture"] == ["F2", "F1", "F3", "F1"]  # a text column, as a JSON list
+    assert ours["data"]["Email"] == {"value": [False] * 4, "type": "raw"}
+    assert ours["data"]["Chantier"]["type"] == "raw"  # F3 has no site: ipydatagrid's own way
+    assert _serialize_data({}, grid) == {}
+
+
 def test_tile__french_figures():
     kpis = {"count": 4, "total": 200000, "overdue": 164000, "overdue_count": 2, "credit": 12345, "dso": 90.4,
             "buckets": {"not_due": 36000, "1-30": 114000, "31-60": 50000, "61-90": 0, "90+": 0}}
