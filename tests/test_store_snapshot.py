@@ -229,3 +229,12 @@ def test_triggers_of_another_version_are_replaced(store, tmp_path):
     assert kept(reopened) is None
     assert_same(reopened.frames(), full_read(reopened))
     reopened.close()
+
+
+def test_an_import_leaves_the_snapshot_of_what_it_wrote(tmp_path, base_folder):
+    ws = Workspace.open(tmp_path / "ws")
+    ws.import_folder(base_folder)
+    frames, exact = kept(ws.store)
+    assert exact  # the next opening (the dashboard after the morning's import) reads no table
+    assert_same(frames, full_read(ws.store))
+    ws.close()
