@@ -199,9 +199,9 @@ def _payments(book: _Book, rng, invoices: list[dict]) -> None:
             book.rows["write_offs"].append({"invoice": inv["number"], "date": pay_day.isoformat(),
                                             "amount": _money(net - paid), "reason": "Écart de règlement"})
         pending.setdefault((client["client_id"], pay_day), []).append((inv, paid))
-        release = inv["day"] + dt.timedelta(days=365)
-        if inv["retention"] and release + dt.timedelta(days=int(rng.integers(0, 60))) <= LAST_DAY:
-            ret_day = release + dt.timedelta(days=int(rng.integers(0, 60)))
+        # The retention is paid within two months of its release, if that day has come.
+        ret_day = inv["day"] + dt.timedelta(days=365 + int(rng.integers(0, 60)))
+        if inv["retention"] and ret_day <= LAST_DAY:
             pending.setdefault((client["client_id"], ret_day), []).append((inv, inv["retention"]))
     _group_payments(book, rng, pending)
 

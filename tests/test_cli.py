@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from echeances.cli import main
@@ -89,6 +90,11 @@ def test_demo__deterministic_realistic_and_idempotent(tmp_path):
     assert set(inv["kind"].astype(str)) == {"invoice", "deposit", "progress", "credit_note"}
     assert (inv["retention"] > 0).sum() > 100
     assert set(ws.frames.clients["kind"]) == {"professionnel", "particulier"}
+    # nothing dated after the demo's last day: no payment from the future
+    from echeances.demo import LAST_DAY
+
+    for frame, column in ((inv, "issue_date"), (ws.frames.payments, "date"), (ws.frames.write_offs, "date")):
+        assert frame[column].max() <= pd.Timestamp(LAST_DAY), column
     table = ws.aging(as_of="2026-12-04")
     assert (table[["not_due", "1-30", "31-60", "61-90", "90+"]].sum(axis=1) == table["outstanding"]).all()
     assert table["credit"].sum() > 0 and table["90+"].sum() > 0
