@@ -207,10 +207,16 @@ def read_growth(conn: sa.Connection, base: Frames) -> Frames:
         last = int(old[key].max()) if len(old) else 0
         condition = table.c.id > last
         if name == "payments":
-            condition = condition | table.c.cancelled_date.is_not(None)
+            # As a union of two index searches: with OR, SQLite scans a whole index (50 ms at 1M payments).
+            condition = table.c.id.in_(sa.select(table.c.id).where(condition).union(
+                sa.select(table.c.id).where(table.c.cancelled_date.is_not(None))))
         new = _read(conn, table, renames, columns, condition)
-        kept = old[~old[key].isin(new[key])]
-        updated[name] = pd.concat([kept, new], ignore_index=True) if len(new) else old
-        if len(new) and len(kept) != len(old):
+        if not len(new):
+            updated[name] = old
+            continue
+        replaced = new[key] <= last  # rows seen before: a payment cancelled since
+        kept = old[~old[key].isin(new.loc[replaced, key])] if replaced.any() else old
+        updated[name] = pd.concat([kept, new], ignore_index=True)
+        if len(kept) != len(old):
             updated[name] = updated[name].sort_values(key, kind="stable").reset_index(drop=True)
     return dataclasses.replace(base, **updated)

@@ -72,7 +72,7 @@ payments = sa.Table(
     sa.Column("bank", sa.String(100)),
     sa.Column("label", sa.String(300)),
     # A payment is never edited nor deleted: a cancellation keeps the trace.
-    sa.Column("cancelled_date", sa.Date),
+    sa.Column("cancelled_date", sa.Date, index=True),  # the few cancelled, re-read after each payment
     sa.Column("cancel_reason", sa.String(300)),
     sa.Column("cancelled_by", sa.String(100)),
     sa.Column("created_at", sa.DateTime),
