@@ -36,11 +36,10 @@ WIDTHS = {"Facture": 98, "Type": 128, "Client": 170, "Chantier": 196, "Chargé d
           "Échéance": 90, "Montant": 100, "Réglé": 96, "Reste dû": 100, "Retard (j)": 88, "Relance": 88, "Email": 70}
 LATE = "cell.metadata.data['Retard (j)'] > 0"
 # An empty text_value makes ipydatagrid draw the raw value instead: blank cells are a space.
-# Cents → "1 234,56 €" as Babel writes it in fr_FR (narrow no-break space, no-break space before €).
-EUROS = ("replace(replace(format(cell.value, ',.2f'), regexp(',', 'g'), '\u202f'), '.', ',') + '\u00a0€'")
+# Euros → "1 234,56 €" as Babel writes it in fr_FR (narrow no-break space, no-break space before €).
 # Cents → euros as a float64 shows every amount below 10¹³ € exact to the cent with two decimals: the
 # nearest double of c / 100 is then within 0.004 of it (see test_grid_euros__shown_to_the_cent).
-
+EUROS = ("replace(replace(format(cell.value, ',.2f'), regexp(',', 'g'), '\u202f'), '.', ',') + '\u00a0€'")
 
 
 def grid_frame(items: pd.DataFrame) -> pd.DataFrame:
