@@ -212,9 +212,10 @@ class Workspace:
         """Import every known CSV/XLSX file of ``source``, all or nothing; returns rows per table."""
         counts = import_folder(self.store, Path(source))
         self.refresh()
-        # Read back now: on SQLite this writes the snapshot, so the next opening of the
+        # Read back now: this writes the SQLite snapshot, so the next opening of the
         # dashboard after an import reads it instead of the whole store.
-        _ = self.frames
+        if self.store.is_sqlite:
+            _ = self.frames
         return counts
 
     # --- payments --------------------------------------------------------
