@@ -15,9 +15,8 @@ from echeances.mail.config import MailConfig, MailConfigError, mail_config, smtp
 from echeances.mail.message import MessageRefused, parse_address, recipients
 from echeances.mail.templates import SHIPPED, render_email, template_folders
 from echeances.mail.transport import OutboxTransport
+from tests.mail_helpers import INVOICE_PDF, PDF, letter_workspace
 
-PDF = b"%PDF-1.4\n% lettre de relance\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
-INVOICE_PDF = b"%PDF-1.4\n% facture F-2026-001\n" + bytes(reversed(range(256))) * 3 + b"\n%%EOF\n"
 TEMPLATES = ["facture_en_retard", "factures_chantier_en_retard", "factures_client_en_retard",
              "releve_compte_chantier", "releve_compte_client", "relance_1", "relance_2", "mise_en_demeure"]
 CONFIG = MailConfig(sender="Bâtiments Durand <compta@durand.example>", reply_to="claire@durand.example")
@@ -39,11 +38,7 @@ def context(client_name="Société Générale Bâtiment"):
 
 @pytest.fixture
 def root(tmp_path) -> Path:
-    ws = tmp_path / "ws"
-    (ws / "documents").mkdir(parents=True)
-    (ws / "factures").mkdir()
-    (ws / "documents" / "relance-7.pdf").write_bytes(PDF)
-    (ws / "factures" / "F-2026-001.pdf").write_bytes(INVOICE_PDF)
+    ws = letter_workspace(tmp_path)
     (tmp_path / "secret.pdf").write_bytes(b"secret")
     return ws
 

@@ -29,10 +29,9 @@ from echeances.mail.sending import AlreadySent, send  # noqa: E402
 from echeances.mail.transport import SMTPTransport  # noqa: E402
 from echeances.store import Store  # noqa: E402
 from echeances.store.sendings import read_sendings  # noqa: E402
+from tests.mail_helpers import INVOICE_PDF, PDF, letter_workspace  # noqa: E402
 from tests.net import free_port  # noqa: E402
 
-PDF = b"%PDF-1.4\n% relance\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
-INVOICE_PDF = b"%PDF-1.4\n% facture\n" + bytes(reversed(range(256))) * 5 + b"\n%%EOF\n"
 PASSWORD = "mot-de-passe-très-secret"
 CONTEXT = {
     "company": {"name": "Bâtiments Durand", "email": "compta@durand.example", "phone": "", "address": "",
@@ -130,12 +129,7 @@ def starttls_server(recorder, certificate):
 
 @pytest.fixture
 def workspace(tmp_path) -> Path:
-    ws = tmp_path / "ws"
-    (ws / "documents").mkdir(parents=True)
-    (ws / "factures").mkdir()
-    (ws / "documents" / "relance-7.pdf").write_bytes(PDF)
-    (ws / "factures" / "F-2026-001.pdf").write_bytes(INVOICE_PDF)
-    return ws
+    return letter_workspace(tmp_path)
 
 
 @pytest.fixture
